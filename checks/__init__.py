@@ -1,0 +1,1 @@
+"""One module per check, named by the check's id; ``drill.registry.discover`` finds them."""

@@ -1,0 +1,106 @@
+"""Facts collected from storage before any check runs. Checks read these and do no I/O themselves.
+
+A fact that could not be collected is an ``Unavailable`` with the reason; a check that needs it
+calls ``known()``, which raises ``FactUnavailable``, and the engine turns that into an ``error``
+finding that carries the reason. A denied read therefore never looks like a negative verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from drill.config import Database, Policy, Target
+from drill.model import Snapshot
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    reason: str
+
+
+class FactUnavailable(Exception):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def known(value: T | Unavailable) -> T:
+    """The fact itself, or FactUnavailable with the reason it could not be collected."""
+    if isinstance(value, Unavailable):
+        raise FactUnavailable(value.reason)
+    return value
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Whom a finding is about; every facts class names its subject."""
+
+    target: str | None = None
+    database: str | None = None
+    agent: str | None = None
+
+
+@dataclass(frozen=True)
+class SnapshotListing:
+    """What a target holds for one snapshot pattern: how many, and only the newest few.
+
+    Only the newest are kept so that memory stays flat however many snapshots a target holds.
+    """
+
+    pattern: str
+    count: int
+    newest: tuple[Snapshot, ...]  # newest first
+
+    @property
+    def latest(self) -> Snapshot | None:
+        return self.newest[0] if self.newest else None
+
+    @property
+    def previous(self) -> Snapshot | None:
+        return self.newest[1] if len(self.newest) > 1 else None
+
+
+@dataclass(frozen=True)
+class DatabaseTargetFacts:
+    """One database's snapshots on one target."""
+
+    database: Database
+    target: Target
+    policy: Policy
+    now: datetime
+    listing: SnapshotListing | Unavailable
+
+    @property
+    def subject(self) -> Subject:
+        return Subject(target=self.target.name, database=self.database.name)
+
+
+@dataclass(frozen=True)
+class TargetFacts:
+    """One target as a whole, judged against the strictest policy of the databases it holds."""
+
+    target: Target
+    policy: Policy
+    now: datetime
+
+    @property
+    def subject(self) -> Subject:
+        return Subject(target=self.target.name)
+
+
+@dataclass(frozen=True)
+class DatabaseFacts:
+    """One database across all of its targets."""
+
+    database: Database
+    policy: Policy
+    now: datetime
+    copies: tuple[DatabaseTargetFacts, ...]
+
+    @property
+    def subject(self) -> Subject:
+        return Subject(database=self.database.name)

@@ -1,0 +1,143 @@
+"""The vocabulary every layer shares: statuses, severities, snapshots, findings and runs.
+
+Everything here is a frozen dataclass or an enum and does no I/O, so checks, reports and
+tests can build these objects freely.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class Status(enum.StrEnum):
+    """The verdict of one finding. ``error`` means "could not verify" and fails closed."""
+
+    PASS = "pass"  # noqa: S105 - a verdict, not a password
+    WARN = "warn"
+    FAIL = "fail"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+    @property
+    def is_failing(self) -> bool:
+        return self in (Status.FAIL, Status.ERROR)
+
+
+class Severity(enum.StrEnum):
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Scope(enum.StrEnum):
+    """What one call of a check judges; the engine calls the check once per such subject."""
+
+    TARGET = "target"
+    DATABASE = "database"
+    DATABASE_TARGET = "database_target"
+    AGENT = "agent"
+    AGENT_TARGET = "agent_target"
+    VERIFIER_TARGET = "verifier_target"
+    RESTORE = "restore"
+
+
+class Phase(enum.StrEnum):
+    """``posture`` checks read storage only; ``restore`` checks need a restore drill."""
+
+    POSTURE = "posture"
+    RESTORE = "restore"
+
+
+@dataclass(frozen=True)
+class Checksum:
+    """A digest the store recorded for an object, as the store spells it (hex, or base64 for crc32c)."""
+
+    algorithm: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One backup object as the store lists it. ``key`` is relative to the store's root, prefix included."""
+
+    key: str
+    size: int
+    created_at: datetime
+    checksums: tuple[Checksum, ...] = ()
+    version_id: str | None = None
+
+    def checksum(self, algorithm: str) -> str | None:
+        for checksum in self.checksums:
+            if checksum.algorithm == algorithm:
+                return checksum.value
+        return None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One verdict of one check on one subject, with the evidence it judged."""
+
+    check: str
+    status: Status
+    severity: Severity
+    message: str
+    target: str | None = None
+    database: str | None = None
+    agent: str | None = None
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    remediation: str | None = None
+
+    @property
+    def subject(self) -> str:
+        parts = [part for part in (self.agent, self.database, self.target) if part]
+        return " / ".join(parts) if parts else "-"
+
+
+def overall_status(findings: tuple[Finding, ...] | list[Finding]) -> Status:
+    """The run's verdict: a fail outranks an error, an error outranks a warning; nothing found is an error."""
+    statuses = {finding.status for finding in findings}
+    if not statuses:
+        return Status.ERROR
+    for status in (Status.FAIL, Status.ERROR, Status.WARN, Status.PASS):
+        if status in statuses:
+            return status
+    return Status.SKIPPED
+
+
+@dataclass(frozen=True)
+class ConfigIdentity:
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class DrillRun:
+    """Everything one invocation found; reports read only this."""
+
+    run_id: str
+    command: str
+    started_at: datetime
+    finished_at: datetime
+    config: ConfigIdentity
+    drill_version: str
+    findings: tuple[Finding, ...]
+
+    @property
+    def status(self) -> Status:
+        return overall_status(self.findings)
+
+    @property
+    def duration_seconds(self) -> float:
+        return (self.finished_at - self.started_at).total_seconds()
+
+    def counts(self) -> dict[str, int]:
+        counts = {status.value: 0 for status in Status}
+        for finding in self.findings:
+            counts[finding.status.value] += 1
+        return counts

@@ -1,0 +1,116 @@
+"""The ``@check`` decorator and the discovery of checks.
+
+A check is one function in one module of the ``checks`` package, named by its id. The decorator
+only attaches metadata to the function (no global registry is mutated); ``discover()`` imports
+the package's modules and collects the decorated functions, refusing a module whose check id
+does not match its file name so that ids, files and docs cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, TypeVar
+
+from drill.model import Phase, Scope, Severity, Status
+
+_ATTRIBUTE = "__drill_check__"
+
+F = TypeVar("F", bound=Callable[..., Iterable["Outcome"]])
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a check decided about one subject. The engine adds the check id, subject and remediation."""
+
+    status: Status
+    message: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    severity: Severity | None = None  # overrides the check's default, e.g. critical for the only copy
+
+    @classmethod
+    def passed(cls, message: str, **evidence: Any) -> Outcome:
+        return cls(Status.PASS, message, evidence)
+
+    @classmethod
+    def warned(cls, message: str, **evidence: Any) -> Outcome:
+        return cls(Status.WARN, message, evidence)
+
+    @classmethod
+    def failed(cls, message: str, **evidence: Any) -> Outcome:
+        return cls(Status.FAIL, message, evidence)
+
+    @classmethod
+    def errored(cls, message: str, **evidence: Any) -> Outcome:
+        return cls(Status.ERROR, message, evidence)
+
+    @classmethod
+    def skipped(cls, message: str, **evidence: Any) -> Outcome:
+        return cls(Status.SKIPPED, message, evidence)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    id: str
+    title: str
+    severity: Severity
+    scope: Scope
+    phase: Phase
+    remediation: str
+    function: Callable[[Any], Iterable[Outcome]]
+
+
+class RegistryError(Exception):
+    pass
+
+
+def check(
+    id: str,
+    *,
+    severity: Severity,
+    scope: Scope,
+    remediation: str,
+    phase: Phase = Phase.POSTURE,
+) -> Callable[[F], F]:
+    """Mark a function as the check ``id``; its docstring's first line is its title."""
+
+    def mark(function: F) -> F:
+        title = (function.__doc__ or id).strip().splitlines()[0].rstrip(".")
+        spec = CheckSpec(id, title, severity, scope, phase, remediation, function)
+        setattr(function, _ATTRIBUTE, spec)
+        return function
+
+    return mark
+
+
+def discover(package: str = "checks") -> tuple[CheckSpec, ...]:
+    """Import every module of ``package`` and return its checks, sorted by id."""
+    root = importlib.import_module(package)
+    specs: list[CheckSpec] = []
+    for module_info in pkgutil.iter_modules(root.__path__):
+        if module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package}.{module_info.name}")
+        specs.extend(_specs_in(module, module_info.name))
+    return tuple(sorted(specs, key=lambda spec: spec.id))
+
+
+def _specs_in(module: ModuleType, module_name: str) -> list[CheckSpec]:
+    found = [
+        getattr(value, _ATTRIBUTE)
+        for value in vars(module).values()
+        if callable(value) and isinstance(getattr(value, _ATTRIBUTE, None), CheckSpec)
+    ]
+    for spec in found:
+        if spec.id != module_name:
+            raise RegistryError(
+                f"Check {spec.id!r} lives in module {module_name!r}; a check's module is named by its id."
+            )
+    if len(found) > 1:
+        raise RegistryError(
+            f"Module {module_name!r} defines {len(found)} checks; one module holds one check."
+        )
+    return found

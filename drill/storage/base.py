@@ -1,0 +1,53 @@
+"""The one interface through which drill reads backups. Implementations only read; none writes or deletes."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from typing import BinaryIO, Protocol
+
+from drill.config import Target
+from drill.model import Snapshot
+
+SIDECAR_SUFFIXES = (".sha256", ".sha256sum", ".md5")
+
+
+class StorageErrorKind(enum.StrEnum):
+    NOT_FOUND = "not_found"
+    ACCESS_DENIED = "access_denied"
+    TRANSIENT = "transient"
+    UNSUPPORTED = "unsupported"
+    INVALID = "invalid"
+
+
+class StorageError(Exception):
+    """A read that failed, with a message naming the resource, what happened and what to do."""
+
+    def __init__(self, kind: StorageErrorKind, message: str) -> None:
+        self.kind = kind
+        super().__init__(message)
+
+
+class Store(Protocol):
+    """Read-only access to one target. Keys are relative to the store root and include the target prefix."""
+
+    target: Target
+
+    def iter_objects(self, prefix: str) -> Iterator[Snapshot]:
+        """Stream every object under ``prefix`` page by page; order is the store's, not by time."""
+        ...
+
+    def stat(self, key: str) -> Snapshot | None:
+        """The object's metadata as the store records it, or None if there is no such object."""
+        ...
+
+    def read_small(self, key: str, limit: int) -> bytes | None:
+        """The whole body of a small object (a checksum sidecar), or None if it does not exist."""
+        ...
+
+    def open(self, key: str) -> AbstractContextManager[BinaryIO]:
+        """A stream of the object's body; the caller reads it in chunks and never all at once."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,48 @@
+"""The compact table printed at the end of ``drill check`` and ``drill run``: failures first."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from drill.model import DrillRun, Finding, Status
+
+_STYLE = {
+    Status.PASS: "green",
+    Status.WARN: "yellow",
+    Status.FAIL: "bold red",
+    Status.ERROR: "bold magenta",
+    Status.SKIPPED: "dim",
+}
+_ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2, Status.SKIPPED: 3, Status.PASS: 4}
+
+
+def ordered(findings: tuple[Finding, ...]) -> list[Finding]:
+    """Failures first, then by check and subject, so the table reads worst-first and stays stable."""
+    return sorted(findings, key=lambda finding: (_ORDER[finding.status], finding.check, finding.subject))
+
+
+def findings_table(run: DrillRun) -> Table:
+    table = Table(show_lines=False, header_style="bold", expand=False)
+    table.add_column("status", no_wrap=True)
+    table.add_column("check", no_wrap=True)
+    table.add_column("subject", overflow="fold")
+    table.add_column("reason", overflow="fold")
+    for finding in ordered(run.findings):
+        table.add_row(
+            Text(finding.status.value.upper(), style=_STYLE[finding.status]),
+            finding.check,
+            finding.subject,
+            finding.message,
+        )
+    return table
+
+
+def print_run(run: DrillRun, console: Console) -> None:
+    console.print(findings_table(run))
+    counts = ", ".join(f"{count} {status}" for status, count in run.counts().items() if count)
+    verdict = Text(run.status.value.upper(), style=_STYLE[run.status])
+    console.print(
+        Text.assemble("Verdict: ", verdict, f" ({counts or 'no findings'}) in {run.duration_seconds:.1f}s")
+    )
