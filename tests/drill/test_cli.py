@@ -1,0 +1,115 @@
+"""The CLI end to end, as a user runs it: a subprocess, a config file, a filesystem target."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+CONFIG = """
+[report]
+dir = "reports"
+
+[[targets]]
+name = "local"
+type = "filesystem"
+path = "backups"
+site = "office"
+
+[[databases]]
+name = "orders"
+site = "prod"
+targets = ["local"]
+snapshot_pattern = "orders/*.dump"
+max_age = "{max_age}"
+"""
+
+
+def drill(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "drill", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    dump = tmp_path / "backups" / "orders" / "orders-1.dump"
+    dump.parent.mkdir(parents=True)
+    dump.write_bytes(b"PGDMP" + b"\0" * 100)
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(dump, (two_days_ago, two_days_ago))
+    return tmp_path
+
+
+def _config(workspace: Path, max_age: str) -> Path:
+    path = workspace / "drill.toml"
+    path.write_text(CONFIG.format(max_age=max_age))
+    return path
+
+
+def test_run_with_a_fresh_snapshot_exits_0_and_writes_the_json(workspace: Path) -> None:
+    config = _config(workspace, "3d")
+    result = drill("run", "-c", str(config), "--json", "out/run.json", cwd=workspace)
+    assert result.returncode == 0, result.stderr
+    assert "PASS" in result.stdout and "freshness" in result.stdout
+    run = json.loads((workspace / "out" / "run.json").read_text())
+    assert run["schema"] == "drill.run/v1"
+    assert run["status"] == "pass"
+    assert run["command"] == "run"
+    assert len(run["config"]["sha256"]) == 64
+    [finding] = run["findings"]
+    assert set(finding) >= {
+        "check",
+        "status",
+        "severity",
+        "target",
+        "database",
+        "agent",
+        "message",
+        "evidence",
+    }
+    assert (
+        finding["check"] == "freshness" and finding["target"] == "local" and finding["database"] == "orders"
+    )
+    assert 2 * 86400 - 60 < finding["evidence"]["age_seconds"] < 2 * 86400 + 60
+
+
+def test_a_stale_snapshot_exits_3(workspace: Path) -> None:
+    result = drill("check", "-c", str(_config(workspace, "26h")), cwd=workspace)
+    assert result.returncode == 3
+    assert "FAIL" in result.stdout
+
+
+def test_an_unreadable_target_is_an_error_that_fails_closed(workspace: Path) -> None:
+    config = _config(workspace, "3d")
+    (workspace / "backups").rename(workspace / "moved")
+    result = drill("check", "-c", str(config), "--json", "run.json", cwd=workspace)
+    assert result.returncode == 3
+    assert json.loads((workspace / "run.json").read_text())["findings"][0]["status"] == "error"
+
+
+def test_an_unknown_database_is_a_usage_error(workspace: Path) -> None:
+    result = drill("run", "-c", str(_config(workspace, "3d")), "--database", "nope", cwd=workspace)
+    assert result.returncode == 2
+    assert "unknown database nope" in result.stderr and "orders" in result.stderr
+
+
+def test_list_checks_names_every_check(workspace: Path) -> None:
+    result = drill("list-checks", cwd=workspace)
+    assert result.returncode == 0
+    assert "freshness" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["check", "run", "list-checks", "validate"])
+def test_every_command_explains_itself(command: str, workspace: Path) -> None:
+    result = drill(command, "--help", cwd=workspace)
+    assert result.returncode == 0
+    assert "Usage" in result.stdout and len(result.stdout) > 200

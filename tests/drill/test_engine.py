@@ -1,0 +1,80 @@
+from collections.abc import Iterator
+
+from tests import factories
+from drill.engine import evaluate
+from drill.facts import DatabaseTargetFacts, Unavailable, known
+from drill.model import Phase, Scope, Severity, Status
+from drill.registry import Outcome, check
+
+
+def _spec(function: object) -> object:
+    return function.__drill_check__  # type: ignore[attr-defined]
+
+
+def _facts() -> DatabaseTargetFacts:
+    return factories.database_target_facts(factories.listing(factories.snapshot()))
+
+
+@check("crashes", severity=Severity.HIGH, scope=Scope.DATABASE_TARGET, remediation="Fix the check.")
+def crashes(facts: DatabaseTargetFacts) -> Iterator[Outcome]:
+    """Raises."""
+    raise ZeroDivisionError("division by zero")
+    yield  # pragma: no cover
+
+
+@check("silent", severity=Severity.LOW, scope=Scope.DATABASE_TARGET, remediation="Say something.")
+def silent(facts: DatabaseTargetFacts) -> Iterator[Outcome]:
+    """Yields nothing."""
+    return iter(())
+
+
+@check("needs_listing", severity=Severity.LOW, scope=Scope.DATABASE_TARGET, remediation="Grant the read.")
+def needs_listing(facts: DatabaseTargetFacts) -> Iterator[Outcome]:
+    """Reads the listing."""
+    known(facts.listing)
+    yield Outcome.passed("read it")
+
+
+@check(
+    "escalates",
+    severity=Severity.LOW,
+    scope=Scope.DATABASE_TARGET,
+    remediation="Lock it.",
+    phase=Phase.RESTORE,
+)
+def escalates(facts: DatabaseTargetFacts) -> Iterator[Outcome]:
+    """Overrides its severity."""
+    yield Outcome(Status.FAIL, "the only copy", {"copies": 1}, Severity.CRITICAL)
+
+
+def test_a_crashing_check_becomes_an_error_finding_not_a_missing_one() -> None:
+    [finding] = evaluate(_spec(crashes), _facts())  # type: ignore[arg-type]
+    assert finding.status is Status.ERROR
+    assert "crashed" in finding.message and "ZeroDivisionError" in finding.message
+    assert finding.check == "crashes" and finding.database == "orders" and finding.target == "vault"
+
+
+def test_a_check_that_reaches_no_verdict_is_an_error() -> None:
+    [finding] = evaluate(_spec(silent), _facts())  # type: ignore[arg-type]
+    assert finding.status is Status.ERROR
+    assert "no verdict" in finding.message
+
+
+def test_an_unavailable_fact_is_an_error_carrying_its_reason() -> None:
+    facts = factories.database_target_facts(Unavailable("Bucket vault-bucket does not exist."))
+    [finding] = evaluate(_spec(needs_listing), facts)  # type: ignore[arg-type]
+    assert finding.status is Status.ERROR
+    assert finding.evidence["reason"] == "Bucket vault-bucket does not exist."
+    assert finding.remediation == "Grant the read."
+
+
+def test_an_available_fact_lets_the_check_decide() -> None:
+    [finding] = evaluate(_spec(needs_listing), _facts())  # type: ignore[arg-type]
+    assert finding.status is Status.PASS
+    assert finding.remediation is None
+
+
+def test_an_outcome_may_raise_the_severity() -> None:
+    [finding] = evaluate(_spec(escalates), _facts())  # type: ignore[arg-type]
+    assert finding.severity is Severity.CRITICAL
+    assert finding.evidence == {"copies": 1}
