@@ -1,11 +1,11 @@
 from datetime import timedelta
 
-from tests import factories
 from checks.freshness import freshness
 from drill.config import Policy
 from drill.engine import evaluate
 from drill.facts import Unavailable
 from drill.model import Status
+from tests import factories
 
 SPEC = freshness.__drill_check__  # type: ignore[attr-defined]
 

@@ -1,12 +1,12 @@
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests import factories
 from drill.collect import collect, full_pattern, list_snapshots
 from drill.config import Config, TargetType
 from drill.facts import Unavailable
 from drill.storage.filesystem import FilesystemStore
+from tests import factories
 
 
 def _write(root: Path, key: str, size: int, mtime: int) -> None:
@@ -50,7 +50,6 @@ def test_a_missing_directory_is_unavailable_with_its_path(tmp_path: Path) -> Non
 
 
 def test_a_target_shared_by_two_databases_is_judged_by_the_longest_retention(tmp_path: Path) -> None:
-    from datetime import timedelta
 
     target = factories.target("fs", type=TargetType.FILESYSTEM, path=str(tmp_path))
     short = factories.database("a", targets=("fs",), min_retention=timedelta(days=7))

@@ -1,10 +1,10 @@
 from collections.abc import Iterator
 
-from tests import factories
 from drill.engine import evaluate
 from drill.facts import DatabaseTargetFacts, Unavailable, known
 from drill.model import Phase, Scope, Severity, Status
 from drill.registry import Outcome, check
+from tests import factories
 
 
 def _spec(function: object) -> object:

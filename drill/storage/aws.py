@@ -1,0 +1,104 @@
+"""Sessions and clients for AWS, built from a Credentials table; shared by S3 reads and identity checks.
+
+Nothing here knows about targets, so the same helpers serve an agent's STS and IAM clients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Literal, overload
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import ProfileNotFound
+
+from drill.config import Credentials
+from drill.storage.base import StorageError, StorageErrorKind
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sts import STSClient
+
+Service = Literal["s3", "sts", "iam"]
+
+
+def client_config(max_attempts: int = 5) -> Config:
+    """Standard retries back off on throttling and dropped connections; the pool fits a worker per object."""
+    return Config(
+        retries={"mode": "standard", "max_attempts": max_attempts},
+        connect_timeout=10,
+        read_timeout=60,
+        max_pool_connections=20,
+    )
+
+
+def aws_session(credentials: Credentials, region: str | None, environ: Mapping[str, str]) -> boto3.Session:
+    """A session using exactly the credentials the table names, or the SDK's default chain when it names none.
+
+    Raises StorageError(INVALID) when a named profile or environment variable does not exist; the
+    message names the profile or the variable, never a value.
+    """
+    if credentials.access_key_id_env and credentials.secret_access_key_env:
+        return boto3.Session(
+            aws_access_key_id=_env(environ, credentials.access_key_id_env, "access_key_id_env"),
+            aws_secret_access_key=_env(environ, credentials.secret_access_key_env, "secret_access_key_env"),
+            aws_session_token=(
+                _env(environ, credentials.session_token_env, "session_token_env")
+                if credentials.session_token_env
+                else None
+            ),
+            region_name=region,
+        )
+    core = botocore.session.Session()
+    if credentials.credentials_file:
+        core.set_config_variable("credentials_file", credentials.credentials_file)
+    # With a file, name the profile explicitly even if it is "default": botocore then skips the
+    # AWS_ACCESS_KEY_ID environment variables, which would otherwise win over the file.
+    profile = credentials.profile or ("default" if credentials.credentials_file else None)
+    try:
+        return boto3.Session(botocore_session=core, profile_name=profile, region_name=region)
+    except ProfileNotFound:
+        where = f" in {credentials.credentials_file}" if credentials.credentials_file else ""
+        raise StorageError(
+            StorageErrorKind.INVALID, f"AWS profile {profile!r} does not exist{where}."
+        ) from None
+
+
+def _env(environ: Mapping[str, str], name: str, key: str) -> str:
+    value = environ.get(name)
+    if not value:
+        raise StorageError(
+            StorageErrorKind.INVALID, f"Environment variable {name} (named by credentials.{key}) is not set."
+        )
+    return value
+
+
+@overload
+def client(
+    session: boto3.Session, service: Literal["s3"], endpoint_url: str | None, region: str | None
+) -> S3Client: ...
+@overload
+def client(
+    session: boto3.Session, service: Literal["sts"], endpoint_url: str | None, region: str | None
+) -> STSClient: ...
+@overload
+def client(
+    session: boto3.Session, service: Literal["iam"], endpoint_url: str | None, region: str | None
+) -> IAMClient: ...
+def client(
+    session: boto3.Session,
+    service: Service,
+    endpoint_url: str | None,
+    region: str | None,
+    *,
+    max_attempts: int = 5,
+) -> S3Client | STSClient | IAMClient:
+    """A client with drill's retry, timeout and pool settings; ``endpoint_url`` points at moto or MinIO."""
+    return session.client(
+        service,
+        region_name=region or session.region_name,
+        endpoint_url=endpoint_url,
+        config=client_config(max_attempts),
+    )
