@@ -1,31 +1,29 @@
 """Collect facts from storage, concurrently with a bound, before any check runs.
 
-Every read that fails becomes an ``Unavailable`` carrying the reason, so that the checks that
-needed it report ``error`` with that reason instead of a verdict.
+Two rounds on one bounded pool: first each target's posture and each listing, then the
+protection and checksum sidecar of each latest snapshot. No snapshot body is read. Every read
+that fails becomes an ``Unavailable`` with its reason, so the checks that needed it report
+``error`` with that reason instead of a verdict.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import heapq
-import itertools
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import TypeVar
 
 from drill.config import Config, Database, Policy, Target
-from drill.facts import DatabaseFacts, DatabaseTargetFacts, SnapshotListing, TargetFacts, Unavailable
-from drill.model import Snapshot
-from drill.storage import StorageError, Store, open_store
-from drill.storage.base import SIDECAR_SUFFIXES
-
-KEEP_NEWEST = 3
-_GLOB_CHARACTERS = "*?["
+from drill.facts import DatabaseFacts, DatabaseTargetFacts, SnapshotListing, TargetFacts
+from drill.listing import SIDECAR_LIMIT, list_snapshots, parse_sidecar, sidecar_key
+from drill.model import Unavailable
+from drill.posture import BucketPosture, ObjectProtection, Sidecar
+from drill.storage import StorageError, StorageErrorKind, Store, open_store
 
 T = TypeVar("T")
+_Pair = tuple[str, str]  # (target name, snapshot pattern)
 
 
 @dataclass(frozen=True)
@@ -33,31 +31,6 @@ class CollectedFacts:
     targets: tuple[TargetFacts, ...]
     databases: tuple[DatabaseFacts, ...]
     database_targets: tuple[DatabaseTargetFacts, ...]
-
-
-def full_pattern(target: Target, pattern: str) -> str:
-    """The snapshot pattern below the target's prefix; a prefix is a folder, so it ends with '/'."""
-    prefix = target.prefix.strip("/")
-    return f"{prefix}/{pattern.lstrip('/')}" if prefix else pattern.lstrip("/")
-
-
-def list_snapshots(store: Store, target: Target, pattern: str) -> SnapshotListing:
-    """Stream the target's listing and keep only the count and the newest few matches."""
-    wanted = full_pattern(target, pattern)
-    first_glob = min((wanted.find(c) for c in _GLOB_CHARACTERS if c in wanted), default=len(wanted))
-    keeps_sidecars = wanted.endswith(SIDECAR_SUFFIXES)
-    counter = itertools.count()
-
-    def matching() -> Iterator[Snapshot]:
-        for snapshot in store.iter_objects(wanted[:first_glob]):
-            if not keeps_sidecars and snapshot.key.endswith(SIDECAR_SUFFIXES):
-                continue
-            if fnmatch.fnmatchcase(snapshot.key, wanted):
-                next(counter)
-                yield snapshot
-
-    newest = heapq.nlargest(KEEP_NEWEST, matching(), key=lambda snapshot: (snapshot.created_at, snapshot.key))
-    return SnapshotListing(pattern=wanted, count=next(counter), newest=tuple(newest))
 
 
 def strictest(policies: list[Policy], default: Policy) -> Policy:
@@ -69,7 +42,7 @@ def strictest(policies: list[Policy], default: Policy) -> Policy:
     return longest.model_copy(update={"governance_is_warning": lenient})
 
 
-def _attempt(action: Callable[[], T]) -> T | Unavailable:
+def attempt(action: Callable[[], T]) -> T | Unavailable:
     try:
         return action()
     except StorageError as error:
@@ -78,21 +51,72 @@ def _attempt(action: Callable[[], T]) -> T | Unavailable:
         return Unavailable(f"{type(error).__name__}: {error}")
 
 
+@dataclass(frozen=True)
+class _Latest:
+    protection: ObjectProtection | Unavailable | None
+    sidecar: Sidecar | Unavailable | None
+
+
+def _latest(store: Store | Unavailable, listing: SnapshotListing | Unavailable) -> _Latest:
+    if isinstance(listing, Unavailable):
+        return _Latest(listing, listing)
+    if listing.latest is None:
+        return _Latest(None, None)
+    if isinstance(store, Unavailable):
+        return _Latest(store, store)
+    latest = listing.latest
+    protection = attempt(partial(store.protection, latest))
+    key = sidecar_key(listing, latest)
+    if key is None:
+        return _Latest(protection, None)
+
+    def read() -> Sidecar:
+        body = store.read_small(key, SIDECAR_LIMIT)
+        if body is None:
+            raise StorageError(StorageErrorKind.NOT_FOUND, f"Sidecar {key} was listed but is gone.")
+        return parse_sidecar(key, body)
+
+    return _Latest(protection, attempt(read))
+
+
 class _Stores:
-    """Opens each target's store once, on first use; a store that cannot be opened is Unavailable."""
+    """Each target's store, opened once; a store that cannot be opened is Unavailable."""
 
     def __init__(self, targets: tuple[Target, ...], environ: Mapping[str, str]) -> None:
         self._opened: dict[str, Store | Unavailable] = {
-            target.name: _attempt(partial(open_store, target, environ)) for target in targets
+            target.name: attempt(partial(open_store, target, environ)) for target in targets
         }
 
     def get(self, name: str) -> Store | Unavailable:
         return self._opened[name]
 
+    def posture(self, name: str) -> BucketPosture | Unavailable:
+        store = self._opened[name]
+        return store if isinstance(store, Unavailable) else attempt(store.posture)
+
+    def listing(self, config: Config, pair: _Pair) -> SnapshotListing | Unavailable:
+        store = self._opened[pair[0]]
+        if isinstance(store, Unavailable):
+            return store
+        return attempt(partial(list_snapshots, store, config.target(pair[0]), pair[1]))
+
     def close(self) -> None:
         for store in self._opened.values():
             if not isinstance(store, Unavailable):
                 store.close()
+
+
+def _gather(
+    pool: Executor, stores: _Stores, config: Config, names: list[str], pairs: list[_Pair]
+) -> tuple[
+    dict[str, BucketPosture | Unavailable], dict[_Pair, SnapshotListing | Unavailable], dict[_Pair, _Latest]
+]:
+    posture_futures = {name: pool.submit(stores.posture, name) for name in names}
+    listing_futures = {pair: pool.submit(stores.listing, config, pair) for pair in pairs}
+    listings = {pair: future.result() for pair, future in listing_futures.items()}
+    latest_futures = {pair: pool.submit(_latest, stores.get(pair[0]), listings[pair]) for pair in pairs}
+    postures = {name: future.result() for name, future in posture_futures.items()}
+    return postures, listings, {pair: future.result() for pair, future in latest_futures.items()}
 
 
 def collect(
@@ -105,41 +129,44 @@ def collect(
 ) -> CollectedFacts:
     selected = config.databases if databases is None else databases
     used = {name for database in selected for name in database.targets}
-    targets = tuple(target for target in config.targets if target.name in used or databases is None)
+    targets = tuple(target for target in config.targets if databases is None or target.name in used)
+    pairs = sorted({(name, database.snapshot_pattern) for database in selected for name in database.targets})
     stores = _Stores(targets, environ)
     try:
-        pairs = {(name, database.snapshot_pattern) for database in selected for name in database.targets}
-
-        def listing(pair: tuple[str, str]) -> SnapshotListing | Unavailable:
-            store = stores.get(pair[0])
-            if isinstance(store, Unavailable):
-                return store
-            return _attempt(lambda: list_snapshots(store, config.target(pair[0]), pair[1]))
-
         with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="drill-collect") as pool:
-            listings = dict(zip(pairs, pool.map(listing, pairs), strict=True))
+            postures, listings, latest = _gather(pool, stores, config, [t.name for t in targets], pairs)
     finally:
         stores.close()
 
-    database_targets: list[DatabaseTargetFacts] = []
     database_facts: list[DatabaseFacts] = []
     for database in selected:
         policy = config.policy_for(database)
         copies = tuple(
             DatabaseTargetFacts(
-                database, config.target(name), policy, now, listings[(name, database.snapshot_pattern)]
+                database=database,
+                target=config.target(name),
+                policy=policy,
+                now=now,
+                listing=listings[(name, database.snapshot_pattern)],
+                posture=postures[name],
+                protection=latest[(name, database.snapshot_pattern)].protection,
+                sidecar=latest[(name, database.snapshot_pattern)].sidecar,
             )
             for name in database.targets
         )
-        database_targets.extend(copies)
         database_facts.append(DatabaseFacts(database, policy, now, copies))
 
+    database_targets = tuple(copy for facts in database_facts for copy in facts.copies)
     target_facts = tuple(
         TargetFacts(
-            target,
-            strictest([config.policy_for(d) for d in selected if target.name in d.targets], config.policy),
-            now,
+            target=target,
+            policy=strictest(
+                [config.policy_for(d) for d in selected if target.name in d.targets], config.policy
+            ),
+            now=now,
+            posture=postures[target.name],
+            latest=tuple(copy for copy in database_targets if copy.target.name == target.name),
         )
         for target in targets
     )
-    return CollectedFacts(target_facts, tuple(database_facts), tuple(database_targets))
+    return CollectedFacts(target_facts, tuple(database_facts), database_targets)

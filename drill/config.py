@@ -322,9 +322,27 @@ def dotted(location: tuple[int | str, ...]) -> str:
     return text
 
 
+def _shown(error: Any, location: tuple[int | str, ...]) -> str:
+    """What the user wrote, for the message; never a table, and nothing under ``credentials``,
+    because a misshapen credentials table may hold the very secret that must not be echoed."""
+    value = error.get("input")
+    if "credentials" in location or not isinstance(value, (str, int, float, bool)):
+        return ""
+    return f" (got {value!r})"
+
+
+_RANGE_WORDS = {
+    "greater_than": "greater than",
+    "greater_than_equal": "at least",
+    "less_than": "less than",
+    "less_than_equal": "at most",
+}
+
+
 def _problem(error: Any) -> Problem:
     location = tuple(error["loc"])
     kind = error["type"]
+    context = error.get("ctx") or {}
     if kind == "extra_forbidden":
         parent = _model_at(location[:-1])
         known = ", ".join(sorted(parent.model_fields)) if parent else ""
@@ -334,10 +352,14 @@ def _problem(error: Any) -> Problem:
     elif kind == "value_error":
         reason = str(error["msg"]).removeprefix("Value error, ").rstrip(".") + "."
     elif kind in _TYPE_WORDS:
-        reason = f"must be {_TYPE_WORDS[kind]} (got {error.get('input')!r})."
+        reason = f"must be {_TYPE_WORDS[kind]}{_shown(error, location)}."
+    elif kind in _RANGE_WORDS:
+        bound = next(iter(context.values()), "?")
+        reason = f"must be {_RANGE_WORDS[kind]} {bound}{_shown(error, location)}."
+    elif kind == "string_pattern_mismatch":
+        reason = f"must start with a letter or digit and hold only letters, digits, '.', '_' and '-'{_shown(error, location)}."
     else:
-        reason = f"{error['msg']} (got {error.get('input')!r})." if "input" in error else f"{error['msg']}."
-    # Model-level validators report at the model itself; field validators name the field.
+        reason = f"{str(error['msg']).rstrip('.')}{_shown(error, location)}."
     return Problem(dotted(location), reason)
 
 

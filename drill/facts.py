@@ -9,30 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
 
 from drill.config import Database, Policy, Target
-from drill.model import Snapshot
+from drill.model import FactUnavailable, Snapshot, Unavailable, known
+from drill.posture import BucketPosture, ObjectProtection, Sidecar
 
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Unavailable:
-    reason: str
-
-
-class FactUnavailable(Exception):
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
-
-
-def known(value: T | Unavailable) -> T:
-    """The fact itself, or FactUnavailable with the reason it could not be collected."""
-    if isinstance(value, Unavailable):
-        raise FactUnavailable(value.reason)
-    return value
+__all__ = ["FactUnavailable", "Unavailable", "known"]  # re-exported: checks import them from here
 
 
 @dataclass(frozen=True)
@@ -54,6 +36,7 @@ class SnapshotListing:
     pattern: str
     count: int
     newest: tuple[Snapshot, ...]  # newest first
+    sidecar_keys: frozenset[str] = frozenset()  # checksum files seen beside the newest snapshots
 
     @property
     def latest(self) -> Snapshot | None:
@@ -64,15 +47,21 @@ class SnapshotListing:
         return self.newest[1] if len(self.newest) > 1 else None
 
 
+NOT_COLLECTED = Unavailable("This fact was not collected.")
+
+
 @dataclass(frozen=True)
 class DatabaseTargetFacts:
-    """One database's snapshots on one target."""
+    """One database's snapshots on one target, and how the latest of them is protected."""
 
     database: Database
     target: Target
     policy: Policy
     now: datetime
     listing: SnapshotListing | Unavailable
+    posture: BucketPosture | Unavailable = NOT_COLLECTED
+    protection: ObjectProtection | Unavailable | None = NOT_COLLECTED  # None: there is no latest snapshot
+    sidecar: Sidecar | Unavailable | None = NOT_COLLECTED  # None: the latest snapshot has no sidecar
 
     @property
     def subject(self) -> Subject:
@@ -86,6 +75,8 @@ class TargetFacts:
     target: Target
     policy: Policy
     now: datetime
+    posture: BucketPosture | Unavailable = NOT_COLLECTED
+    latest: tuple[DatabaseTargetFacts, ...] = ()  # each database's snapshots on this target
 
     @property
     def subject(self) -> Subject:

@@ -10,7 +10,27 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    reason: str
+
+
+class FactUnavailable(Exception):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def known(value: T | Unavailable) -> T:
+    """The fact itself, or FactUnavailable with the reason it could not be collected."""
+    if isinstance(value, Unavailable):
+        raise FactUnavailable(value.reason)
+    return value
 
 
 class Status(enum.StrEnum):
@@ -56,7 +76,7 @@ class Phase(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Checksum:
-    """A digest the store recorded for an object, as the store spells it (hex, or base64 for crc32c)."""
+    """A digest the store recorded, as the store spells it: hex for etag and md5 sidecars, base64 for S3 sha256 and GCS md5/crc32c."""
 
     algorithm: str
     value: str

@@ -13,7 +13,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ProfileNotFound
 
-from drill.config import Credentials
+from drill.config import Credentials, Target
 from drill.storage.base import StorageError, StorageErrorKind
 
 if TYPE_CHECKING:
@@ -77,15 +77,30 @@ def _env(environ: Mapping[str, str], name: str, key: str) -> str:
 
 @overload
 def client(
-    session: boto3.Session, service: Literal["s3"], endpoint_url: str | None, region: str | None
+    session: boto3.Session,
+    service: Literal["s3"],
+    endpoint_url: str | None,
+    region: str | None,
+    *,
+    max_attempts: int = ...,
 ) -> S3Client: ...
 @overload
 def client(
-    session: boto3.Session, service: Literal["sts"], endpoint_url: str | None, region: str | None
+    session: boto3.Session,
+    service: Literal["sts"],
+    endpoint_url: str | None,
+    region: str | None,
+    *,
+    max_attempts: int = ...,
 ) -> STSClient: ...
 @overload
 def client(
-    session: boto3.Session, service: Literal["iam"], endpoint_url: str | None, region: str | None
+    session: boto3.Session,
+    service: Literal["iam"],
+    endpoint_url: str | None,
+    region: str | None,
+    *,
+    max_attempts: int = ...,
 ) -> IAMClient: ...
 def client(
     session: boto3.Session,
@@ -102,3 +117,7 @@ def client(
         endpoint_url=endpoint_url,
         config=client_config(max_attempts),
     )
+
+
+def s3_client(session: boto3.Session, target: Target, *, max_attempts: int = 5) -> S3Client:
+    return client(session, "s3", target.endpoint_url, target.region, max_attempts=max_attempts)

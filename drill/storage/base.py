@@ -9,6 +9,7 @@ from typing import BinaryIO, Protocol
 
 from drill.config import Target
 from drill.model import Snapshot
+from drill.posture import BucketPosture, ObjectProtection
 
 SIDECAR_SUFFIXES = (".sha256", ".sha256sum", ".md5")
 
@@ -48,6 +49,15 @@ class Store(Protocol):
 
     def open(self, key: str) -> AbstractContextManager[BinaryIO]:
         """A stream of the object's body; the caller reads it in chunks and never all at once."""
+        ...
+
+    def posture(self) -> BucketPosture:
+        """How the bucket or directory protects its objects. Never raises: parts it could not read are
+        ``Unavailable`` with the reason (a denied lifecycle read must not hide the lock state)."""
+        ...
+
+    def protection(self, snapshot: Snapshot) -> ObjectProtection:
+        """How one object is protected (lock, retention, holds), from its metadata alone; never its body."""
         ...
 
     def close(self) -> None: ...

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import array
+import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
@@ -10,8 +12,33 @@ from pathlib import Path
 from typing import BinaryIO
 
 from drill.config import Target
-from drill.model import Snapshot
+from drill.model import Snapshot, Unavailable
+from drill.posture import FilesystemPosture, ObjectProtection
 from drill.storage.base import StorageError, StorageErrorKind
+
+# From linux/fs.h: read a file's inode flags; FS_IMMUTABLE_FL is what `chattr +i` sets.
+_FS_IOC_GETFLAGS = 0x80086601
+_FS_IMMUTABLE_FL = 0x00000010
+
+
+def immutable_attribute(path: Path) -> bool:
+    """Whether the file carries the immutable attribute; False where the filesystem has no such flag."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        flags = array.array("l", [0])
+        fcntl.ioctl(descriptor, _FS_IOC_GETFLAGS, flags, True)
+    except OSError:  # ENOTTY/EOPNOTSUPP: tmpfs, NFS and FUSE keep no such flag, so no proof
+        return False
+    finally:
+        os.close(descriptor)
+    return bool(flags[0] & _FS_IMMUTABLE_FL)
+
+
+def mount_point(path: Path) -> Path:
+    current = path.resolve()
+    while not current.is_mount():
+        current = current.parent
+    return current
 
 
 class FilesystemStore:
@@ -92,6 +119,37 @@ class FilesystemStore:
             raise StorageError(
                 StorageErrorKind.NOT_FOUND, f"{key} does not exist on target {self.target.name}."
             ) from None
+
+    def posture(self) -> FilesystemPosture:
+        try:
+            read_only = bool(os.statvfs(self.root).f_flag & os.ST_RDONLY)
+            return FilesystemPosture(read_only_mount=read_only, mount_point=str(mount_point(self.root)))
+        except OSError as error:
+            reason = (
+                f"Cannot read the mount flags of {self.root} (target {self.target.name}): {error.strerror}."
+            )
+            return FilesystemPosture(read_only_mount=Unavailable(reason), mount_point=None)
+
+    def protection(self, snapshot: Snapshot) -> ObjectProtection:
+        path = self.root / snapshot.key
+        try:
+            stat = path.stat()
+            immutable = immutable_attribute(path)
+        except FileNotFoundError:
+            raise StorageError(
+                StorageErrorKind.NOT_FOUND, f"{snapshot.key} vanished from target {self.target.name}."
+            ) from None
+        except PermissionError:
+            raise StorageError(
+                StorageErrorKind.ACCESS_DENIED,
+                f"Cannot open {path} of target {self.target.name}: permission denied.",
+            ) from None
+        return ObjectProtection(
+            key=snapshot.key,
+            size=stat.st_size,
+            written_at=datetime.fromtimestamp(stat.st_mtime, UTC),
+            immutable_attribute=immutable,
+        )
 
     def close(self) -> None:
         """Nothing to release."""

@@ -2,9 +2,10 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from drill.collect import collect, full_pattern, list_snapshots
+from drill.collect import collect
 from drill.config import Config, TargetType
 from drill.facts import Unavailable
+from drill.listing import full_pattern, list_snapshots
 from drill.storage.filesystem import FilesystemStore
 from tests import factories
 
@@ -32,6 +33,7 @@ def test_listing_keeps_count_and_only_the_newest_three(tmp_path: Path) -> None:
     ]
     assert found.latest is not None and found.latest.size == 10
     assert found.latest.created_at == datetime.fromtimestamp(1_700_000_000 + 10 * 86400, UTC)
+    assert found.sidecar_keys == {"pg/orders/orders-10.dump.sha256"}
 
 
 def test_prefix_is_a_folder_with_or_without_its_slash() -> None:

@@ -1,0 +1,54 @@
+"""immutability: each target proves that nobody can delete its snapshots before min_retention."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checks._immutability import Judgement, judge
+from drill.facts import TargetFacts, known
+from drill.model import Scope, Severity, Status
+from drill.registry import Outcome, check
+
+
+@check(
+    "immutability",
+    severity=Severity.HIGH,
+    scope=Scope.TARGET,
+    remediation=(
+        "Enable S3 Object Lock with a COMPLIANCE default retention of at least min_retention "
+        "(or lock the GCS bucket's retention policy); on a filesystem, set chattr +i or mount read-only."
+    ),
+)
+def immutability(facts: TargetFacts) -> Iterator[Outcome]:
+    """Copies are locked (COMPLIANCE, locked retention) for at least min_retention."""
+    posture = known(facts.posture)
+    latest = [known(copy.protection) for copy in facts.latest]
+    objects = [protection for protection in latest if protection is not None] or [None]
+    judgements = [judge(facts.target, posture, protection, facts.policy) for protection in objects]
+    yield _outcome(facts, judgements)
+
+
+def _outcome(facts: TargetFacts, judgements: list[Judgement]) -> Outcome:
+    problems = _unique(problem for judgement in judgements for problem in judgement.problems)
+    warnings = _unique(warning for judgement in judgements for warning in judgement.warnings)
+    proofs = _unique(proof for judgement in judgements for proof in judgement.proofs)
+    evidence = {
+        "proofs": proofs,
+        "problems": problems,
+        "warnings": warnings,
+        "objects": [judgement.evidence for judgement in judgements],
+    }
+    name = facts.target.name
+    if problems and judgements[0].declared_only:
+        return Outcome.warned(
+            f"{name} is not immutable: {'; '.join(problems)}. Not required for this target.", **evidence
+        )
+    if problems:
+        return Outcome(Status.FAIL, f"{name} is not immutable: {'; '.join(problems)}.", evidence)
+    if warnings:
+        return Outcome.warned(f"{name} is only governance-locked: {'; '.join(warnings)}.", **evidence)
+    return Outcome.passed(f"{name} is immutable: {'; '.join(proofs)}.", **evidence)
+
+
+def _unique(items: Iterator[str]) -> list[str]:
+    return list(dict.fromkeys(items))
