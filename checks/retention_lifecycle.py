@@ -100,8 +100,9 @@ def retention_lifecycle(facts: TargetFacts) -> Iterator[Outcome]:
         return
     if applicable:
         names = ", ".join(repr(rule.rule_id) for rule in applicable)
+        noun = "rule" if len(applicable) == 1 else "rules"
         yield Outcome.passed(
-            f"Lifecycle rules {names} on target {facts.target.name} delete snapshots no sooner than "
+            f"Lifecycle {noun} {names} on target {facts.target.name} delete snapshots no sooner than "
             f"min_retention ({required_days:g} days).",
             **evidence,
         )
@@ -150,7 +151,7 @@ def _deletions(rule: LifecycleRule, now: datetime, min_retention: timedelta) -> 
         deletions.append(
             _Deletion(
                 "current",
-                f"expires current versions after {days} days",
+                f"expires current versions after {_days(days)}",
                 days * _DAY < min_retention,
                 days=days,
             )
@@ -160,7 +161,7 @@ def _deletions(rule: LifecycleRule, now: datetime, min_retention: timedelta) -> 
         deletions.append(
             _Deletion(
                 "noncurrent",
-                f"deletes noncurrent versions {days} days after they become noncurrent",
+                f"deletes noncurrent versions {_days(days)} after they become noncurrent",
                 days * _DAY < min_retention,
                 days=days,
             )
@@ -179,9 +180,13 @@ def _deletions(rule: LifecycleRule, now: datetime, min_retention: timedelta) -> 
     return deletions
 
 
+def _days(days: int) -> str:
+    return "1 day" if days == 1 else f"{days} days"
+
+
 def _offence(rule: LifecycleRule, deletion: _Deletion, required_days: float) -> str:
     if deletion.on is not None:
-        requirement = f"a snapshot written now must be kept {required_days:g} days"
+        requirement = f"before a snapshot written now has been kept {required_days:g} days"
     else:
         requirement = f"sooner than the {required_days:g} days required"
     assumption = (

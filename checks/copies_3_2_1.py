@@ -1,0 +1,212 @@
+"""copies_3_2_1: the 3-2-1-1-0 scorecard of one database, counted from evidence on each copy.
+
+A copy counts when it holds the database's newest snapshot, is fresh, and agrees with the other
+copies (same size, same MD5 where two stores expose one). Copies that share a site or a physical
+location (one bucket, one directory) are one failure domain and count once. Production never
+counts. A copy whose facts could not be read is unknown: the scorecard is then ``error`` rather
+than ``fail`` if the shortfall might be those unknown copies.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from checks._immutability import judge
+from drill.durations import format_duration
+from drill.facts import DatabaseFacts, DatabaseTargetFacts, FactUnavailable
+from drill.model import Scope, Severity, Snapshot, Status, Unavailable
+from drill.registry import Outcome, check
+
+
+@dataclass
+class Copy:
+    """One target's copy of the newest snapshot, and why it counted or not."""
+
+    facts: DatabaseTargetFacts
+    snapshot: Snapshot | None = None
+    unknown: str | None = None
+    fresh: bool = False
+    consistent: bool = False
+    immutable: bool | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def counted(self) -> bool:
+        return self.snapshot is not None and self.fresh and self.consistent
+
+    def evidence(self) -> dict[str, Any]:
+        target = self.facts.target
+        return {
+            "target": target.name,
+            "site": target.site,
+            "media": target.effective_media,
+            "location": target.location,
+            "snapshot": self.snapshot.key if self.snapshot else None,
+            "size": self.snapshot.size if self.snapshot else None,
+            "fresh": self.fresh,
+            "consistent": self.consistent,
+            "immutable": self.immutable,
+            "offsite": target.site != self.facts.database.site,
+            "counted": self.counted,
+            "why": "; ".join(self.reasons) or ("counted" if self.counted else self.unknown or ""),
+        }
+
+
+def relative_key(facts: DatabaseTargetFacts, key: str) -> str:
+    prefix = facts.target.prefix.strip("/")
+    return key[len(prefix) + 1 :] if prefix and key.startswith(prefix + "/") else key
+
+
+def md5_hex(snapshot: Snapshot) -> str | None:
+    """The object's MD5 as hex where a store exposes it: an S3 single-part ETag, or GCS md5Hash (base64)."""
+    etag = snapshot.checksum("etag")
+    if etag and len(etag) == 32 and "-" not in etag:
+        return etag.lower()
+    encoded = snapshot.checksum("md5")
+    if encoded:
+        try:
+            return base64.b64decode(encoded, validate=True).hex()
+        except (binascii.Error, ValueError):
+            return None
+    return None
+
+
+def _survey(facts: DatabaseFacts) -> list[Copy]:
+    copies = [Copy(copy) for copy in facts.copies]
+    for copy in copies:
+        if isinstance(copy.facts.listing, Unavailable):
+            copy.unknown = copy.facts.listing.reason
+        elif copy.facts.listing.latest is None:
+            copy.reasons.append("holds no snapshot")
+        else:
+            copy.snapshot = copy.facts.listing.latest
+    present = [copy for copy in copies if copy.snapshot is not None]
+    if not present:
+        return copies
+    newest = max(present, key=lambda copy: copy.snapshot.created_at if copy.snapshot else facts.now)
+    name = relative_key(newest.facts, newest.snapshot.key if newest.snapshot else "")
+    for copy in present:
+        assert copy.snapshot is not None
+        if relative_key(copy.facts, copy.snapshot.key) != name:
+            copy.reasons.append(f"its latest is {copy.snapshot.key}, not the newest snapshot {name}")
+            copy.snapshot = None
+    _judge_consistency([copy for copy in copies if copy.snapshot is not None])
+    for copy in copies:
+        if copy.snapshot is not None:
+            _judge_freshness(copy)
+            _judge_immutability(copy)
+    return copies
+
+
+def _judge_consistency(holders: list[Copy]) -> None:
+    sizes = Counter(copy.snapshot.size for copy in holders if copy.snapshot)
+    # The most common size wins; on a tie the larger, because truncation only ever shrinks.
+    size = max(sizes, key=lambda value: (sizes[value], value)) if sizes else 0
+    digests = Counter(digest for copy in holders if copy.snapshot and (digest := md5_hex(copy.snapshot)))
+    digest = max(digests, key=lambda value: digests[value]) if digests else None
+    for copy in holders:
+        assert copy.snapshot is not None
+        own = md5_hex(copy.snapshot)
+        if copy.snapshot.size != size:
+            copy.reasons.append(f"size {copy.snapshot.size} differs from {size} on the other copies")
+        elif digest and own and own != digest:
+            copy.reasons.append(f"MD5 {own} differs from {digest} on the other copies")
+        else:
+            copy.consistent = True
+
+
+def _judge_freshness(copy: Copy) -> None:
+    assert copy.snapshot is not None
+    age = copy.facts.now - copy.snapshot.created_at
+    copy.fresh = age <= copy.facts.policy.max_age
+    if not copy.fresh:
+        copy.reasons.append(
+            f"stale: {format_duration(age)} old, limit {format_duration(copy.facts.policy.max_age)}"
+        )
+
+
+def _judge_immutability(copy: Copy) -> None:
+    posture, protection = copy.facts.posture, copy.facts.protection
+    if isinstance(posture, Unavailable) or isinstance(protection, Unavailable):
+        copy.immutable = None  # unknown: never counted, and it makes a shortfall an error
+        return
+    try:
+        copy.immutable = judge(copy.facts.target, posture, protection, copy.facts.policy).proven
+    except FactUnavailable:  # one part of the posture could not be read
+        copy.immutable = None
+
+
+def _domains(counted: list[Copy]) -> list[list[Copy]]:
+    """Group copies into failure domains: a shared site or a shared location joins them."""
+    domains: list[list[Copy]] = []
+    for copy in counted:
+        target = copy.facts.target
+        joined = [
+            d
+            for d in domains
+            if any(
+                o.facts.target.site == target.site or o.facts.target.location == target.location for o in d
+            )
+        ]
+        merged = [copy] + [member for domain in joined for member in domain]
+        domains = [d for d in domains if d not in joined] + [merged]
+    return domains
+
+
+@check(
+    "copies_3_2_1",
+    severity=Severity.HIGH,
+    scope=Scope.DATABASE,
+    remediation=(
+        "Add copies in separate failure domains (another account or project, another region or site), "
+        "on another kind of storage, with at least one locked in COMPLIANCE mode."
+    ),
+)
+def copies_3_2_1(facts: DatabaseFacts) -> Iterator[Outcome]:
+    """The newest snapshot exists in enough separate, fresh, consistent and immutable copies."""
+    copies = _survey(facts)
+    counted = [copy for copy in copies if copy.counted]
+    domains = _domains(counted)
+    policy = facts.policy
+    score = {
+        "copies": len(domains),
+        "media": len({copy.facts.target.effective_media for copy in counted}),
+        "offsite": sum(any(c.facts.target.site != facts.database.site for c in domain) for domain in domains),
+        "immutable": sum(any(c.immutable for c in domain) for domain in domains),
+    }
+    required = {
+        "copies": policy.copies,
+        "media": policy.media,
+        "offsite": policy.offsite,
+        "immutable": policy.immutable,
+    }
+    short = [name for name in score if score[name] < required[name]]
+    summary = ", ".join(f"{score[name]}/{required[name]} {name}" for name in score)
+    not_counted = [f"{c.facts.target.name} ({c.evidence()['why']})" for c in copies if not c.counted]
+    unknown = [copy for copy in copies if copy.unknown or (copy.counted and copy.immutable is None)]
+    evidence = {"score": score, "required": required, "copies": [copy.evidence() for copy in copies]}
+    detail = f" Not counted: {'; '.join(not_counted)}." if not_counted else ""
+    if not short:
+        yield Outcome.passed(f"3-2-1-1 met: {summary}.{detail}", **evidence)
+    elif unknown:
+        names = ", ".join(copy.facts.target.name for copy in unknown)
+        yield Outcome.errored(
+            f"3-2-1-1 not verified: {summary}, and {names} could not be read.{detail}", **evidence
+        )
+    else:
+        worst = score["copies"] == 0 or (required["immutable"] > 0 and score["immutable"] == 0)
+        yield Outcome(
+            Status.FAIL,
+            f"3-2-1-1 not met: {summary}; short of {', '.join(short)}.{detail}",
+            evidence,
+            Severity.CRITICAL if worst else None,
+        )
+    yield Outcome.skipped(
+        "The '0' (a restore drill with zero errors in the last 90 days) is not verified yet: "
+        "restore drills are not implemented in this version."
+    )
