@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from checks._immutability import Judgement, judge
 from drill.facts import TargetFacts, known
 from drill.model import Scope, Severity, Status
+from drill.posture import ObjectProtection
 from drill.registry import Outcome, check
 
 
@@ -23,7 +24,8 @@ def immutability(facts: TargetFacts) -> Iterator[Outcome]:
     """Copies are locked (COMPLIANCE, locked retention) for at least min_retention."""
     posture = known(facts.posture)
     latest = [known(copy.protection) for copy in facts.latest]
-    objects = [protection for protection in latest if protection is not None] or [None]
+    # With no snapshot on the target yet, the bucket alone is judged.
+    objects: list[ObjectProtection | None] = [p for p in latest if p is not None] or [None]
     judgements = [judge(facts.target, posture, protection, facts.policy) for protection in objects]
     yield _outcome(facts, judgements)
 

@@ -159,9 +159,9 @@ _STORE_DIGESTS: dict[str, Callable[[Mapping[str, str]], _StoreDigest | None]] = 
     "md5": _md5_digest,
 }
 _SOURCES = {
-    "sha256": "the store's SHA-256 checksum",
-    "md5": "the store's MD5 hash",
-    "etag": "the S3 ETag of a single-part upload",
+    "sha256": "the SHA-256 checksum the store recorded",
+    "md5": "the MD5 hash the store recorded",
+    "etag": "the single-part S3 ETag (an MD5)",
 }
 
 
@@ -197,7 +197,7 @@ def _judge_sidecar(
         "sidecar_mismatch",
         Severity.CRITICAL,
         f"Sidecar {sidecar.key} promises {sidecar.algorithm} {sidecar.digest} but "
-        f"{_SOURCES[stored.source]} of {latest.key} is {stored.hex}: the stored object is not the one "
+        f"{_SOURCES[stored.source]} for {latest.key} is {stored.hex}: the stored object is not the one "
         f"the backup job hashed{caveat}.",
     )
 
@@ -206,17 +206,19 @@ def _failed(problems: list[_Problem], evidence: dict[str, Any], **more: Any) -> 
     worst = max((problem.severity for problem in problems), key=_SEVERITY_ORDER.index)
     listed = [{"problem": p.kind, "severity": p.severity.value, "message": p.message} for p in problems]
     message = " ".join(problem.message for problem in problems)
-    if "not_verified" in more:
-        message += " Size against the store's metadata and the sidecar could not be verified."
+    for reason in more.get("not_verified", ()):
+        message += f" Not verified: {reason.rstrip('.')}."
     return Outcome(Status.FAIL, message, {**evidence, "problems": listed, **more}, severity=worst)
 
 
 def _sane_message(
     latest: Snapshot, previous: Snapshot | None, sidecar: Sidecar | None, evidence: Mapping[str, Any]
 ) -> str:
-    parts = [f"Latest snapshot {latest.key} holds {_size(latest.size)}, as the store records"]
+    parts = [f"Latest snapshot {latest.key} holds {_size(latest.size)}, as the store records it"]
     if previous is not None and previous.size:
-        parts.append(f"{_percent(latest.size / previous.size)} of {previous.key} before it")
+        parts.append(
+            f"{_percent(latest.size / previous.size)} of the {_size(previous.size)} of {previous.key} before it"
+        )
     if sidecar is not None and evidence["sidecar_verdict"] == "match":
         parts.append(f"sidecar {sidecar.key} matches {_SOURCES[evidence['compared_with']]}")
     elif sidecar is not None:
@@ -239,14 +241,12 @@ def _hex_of_base64(value: str | None, length: int) -> str | None:
 
 
 def _size(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    value = float(size)
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        value /= 1024
+    value, unit = float(size), "B"
+    for larger in ("KiB", "MiB", "GiB", "TiB"):
         if value < 1024:
             break
-    return f"{value:.1f} {unit}"
+        value, unit = value / 1024, larger
+    return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
 
 
 def _percent(fraction: float) -> str:

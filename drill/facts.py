@@ -9,12 +9,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar, overload
 
 from drill.config import Database, Policy, Target
-from drill.model import FactUnavailable, Snapshot, Unavailable, known
+from drill.model import FactUnavailable, Snapshot, Unavailable
 from drill.posture import BucketPosture, ObjectProtection, Sidecar
 
 __all__ = ["FactUnavailable", "Unavailable", "known"]  # re-exported: checks import them from here
+
+T = TypeVar("T")
+
+
+@overload
+def known(value: BucketPosture | Unavailable) -> BucketPosture: ...
+@overload
+def known(value: T | Unavailable) -> T: ...
+def known(value: object) -> object:
+    """The fact itself, or FactUnavailable with the reason it could not be collected.
+
+    The first overload keeps the posture union intact: inference over a union of several classes
+    and Unavailable would otherwise widen to ``object``.
+    """
+    if isinstance(value, Unavailable):
+        raise FactUnavailable(value.reason)
+    return value
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
-
-T = TypeVar("T")
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -24,13 +22,6 @@ class FactUnavailable(Exception):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
-
-
-def known(value: T | Unavailable) -> T:
-    """The fact itself, or FactUnavailable with the reason it could not be collected."""
-    if isinstance(value, Unavailable):
-        raise FactUnavailable(value.reason)
-    return value
 
 
 class Status(enum.StrEnum):

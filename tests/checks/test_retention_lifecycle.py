@@ -47,9 +47,7 @@ def test_rule_deleting_noncurrent_versions_sooner_than_min_retention_fails() -> 
     rule = factories.lifecycle_rule("tidy-versions", current_days=365, noncurrent_days=1)
     finding = judge(rule)
     assert finding.status is Status.FAIL
-    assert (
-        "'tidy-versions' deletes noncurrent versions 1 day after they become noncurrent" in finding.message
-    )
+    assert "'tidy-versions' deletes noncurrent versions 1 day after they become noncurrent" in finding.message
     assert "current versions after 365" not in finding.message  # only the offending action is named
     assert finding.evidence["rules"][0]["too_soon"] == ["noncurrent"]
 
