@@ -109,7 +109,10 @@ def _s3_object(judgement: Judgement, protection: ObjectProtection, policy: Polic
     if protection.legal_hold:
         judgement.proofs.append(f"legal hold on {protection.key}")
     if protection.lock_mode is None or protection.retain_until is None:
-        judgement.problems.append(f"the latest snapshot {protection.key} carries no Object Lock retention")
+        judgement.problems.append(
+            f"the latest snapshot {protection.key} carries no Object Lock retention "
+            "(S3 shows it only to callers allowed s3:GetObjectRetention)"
+        )
         return
     if protection.lock_mode == _GOVERNANCE:
         _governance(judgement, f"the lock on {protection.key}", policy)

@@ -62,12 +62,18 @@ def relative_key(facts: DatabaseTargetFacts, key: str) -> str:
     return key[len(prefix) + 1 :] if prefix and key.startswith(prefix + "/") else key
 
 
-def md5_hex(snapshot: Snapshot) -> str | None:
-    """The object's MD5 as hex where a store exposes it: an S3 single-part ETag, or GCS md5Hash (base64)."""
-    etag = snapshot.checksum("etag")
+def md5_hex(copy: DatabaseTargetFacts) -> str | None:
+    """The latest snapshot's MD5 as hex, from its HEAD read: an S3 single-part ETag or GCS md5Hash.
+
+    Listing ETags are not used: only HEAD says whether SSE-KMS made the ETag something else.
+    """
+    protection = copy.protection
+    if protection is None or isinstance(protection, Unavailable):
+        return None
+    etag = protection.checksums.get("etag")
     if etag and len(etag) == 32 and "-" not in etag:
         return etag.lower()
-    encoded = snapshot.checksum("md5")
+    encoded = protection.checksums.get("md5")
     if encoded:
         try:
             return base64.b64decode(encoded, validate=True).hex()
@@ -107,11 +113,11 @@ def _judge_consistency(holders: list[Copy]) -> None:
     sizes = Counter(copy.snapshot.size for copy in holders if copy.snapshot)
     # The most common size wins; on a tie the larger, because truncation only ever shrinks.
     size = max(sizes, key=lambda value: (sizes[value], value)) if sizes else 0
-    digests = Counter(digest for copy in holders if copy.snapshot and (digest := md5_hex(copy.snapshot)))
+    digests = Counter(digest for copy in holders if (digest := md5_hex(copy.facts)))
     digest = max(digests, key=lambda value: digests[value]) if digests else None
     for copy in holders:
         assert copy.snapshot is not None
-        own = md5_hex(copy.snapshot)
+        own = md5_hex(copy.facts)
         if copy.snapshot.size != size:
             copy.reasons.append(f"size {copy.snapshot.size} differs from {size} on the other copies")
         elif digest and own and own != digest:

@@ -132,7 +132,13 @@ def _ignored_because(rule: LifecycleRule, patterns: list[str]) -> str | None:
     """Why the rule cannot touch the snapshots, or None when it may."""
     if not rule.enabled:
         return "disabled"
-    if rule.expire_current_days is None and rule.expire_noncurrent_days is None and rule.expire_on is None:
+    bounds = (
+        rule.expire_current_days,
+        rule.expire_noncurrent_days,
+        rule.expire_on,
+        rule.delete_created_before,
+    )
+    if all(bound is None for bound in bounds):
         return "deletes nothing"
     if not rule.prefix:
         return None
@@ -177,6 +183,19 @@ def _deletions(rule: LifecycleRule, now: datetime, min_retention: timedelta) -> 
                 on=on,
             )
         )
+    if rule.delete_created_before is not None:
+        before = rule.delete_created_before
+        before = before if before.tzinfo else before.replace(tzinfo=UTC)
+        # Snapshots written after the date are safe; one still inside its retention window that was
+        # written before the date is deleted, so the rule harms while the date is within the window.
+        deletions.append(
+            _Deletion(
+                "created_before",
+                f"deletes every matching object created before {before:%Y-%m-%d}",
+                before > now - min_retention,
+                on=before,
+            )
+        )
     return deletions
 
 
@@ -204,6 +223,9 @@ def _described(rule: LifecycleRule, now: datetime, min_retention: timedelta) -> 
         "expire_current_days": rule.expire_current_days,
         "expire_noncurrent_days": rule.expire_noncurrent_days,
         "expire_on": rule.expire_on.isoformat() if rule.expire_on else None,
+        "delete_created_before": rule.delete_created_before.isoformat()
+        if rule.delete_created_before
+        else None,
         "conditions_unknown": rule.conditions_unknown,
         "too_soon": [d.action for d in _deletions(rule, now, min_retention) if d.too_soon],
         "raw": dict(rule.raw),

@@ -28,7 +28,8 @@ class LifecycleRule:
     prefix: str | None
     expire_current_days: int | None = None
     expire_noncurrent_days: int | None = None
-    expire_on: datetime | None = None
+    expire_on: datetime | None = None  # S3 Expiration.Date: from this date every matching object expires
+    delete_created_before: datetime | None = None  # GCS createdBefore: objects created before it are deleted
     conditions_unknown: bool = False  # a filter drill cannot evaluate (tags, sizes): assume it may apply
     raw: Mapping[str, Any] = field(default_factory=dict)
 

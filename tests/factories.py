@@ -132,9 +132,12 @@ def gcs_lifecycle_rule(
     prefix: str | None = None,
     age_days: int | None = None,
     noncurrent_days: int | None = None,
+    created_before: datetime | None = None,
 ) -> LifecycleRule:
-    """A GCS lifecycle Delete rule (condition age or daysSinceNoncurrentTime) with its raw configuration."""
+    """A GCS lifecycle Delete rule (condition age, daysSinceNoncurrentTime or createdBefore), raw included."""
     condition: dict[str, Any] = {}
+    if created_before is not None:
+        condition["createdBefore"] = f"{created_before:%Y-%m-%d}"
     if age_days is not None:
         condition["age"] = age_days
     if noncurrent_days is not None:
@@ -147,6 +150,7 @@ def gcs_lifecycle_rule(
         prefix=prefix,
         expire_current_days=age_days,
         expire_noncurrent_days=noncurrent_days,
+        delete_created_before=created_before,
         raw={"action": {"type": "Delete"}, "condition": condition},
     )
 

@@ -34,8 +34,26 @@ def immutable_attribute(path: Path) -> bool:
     return bool(flags[0] & _FS_IMMUTABLE_FL)
 
 
-def mount_point(path: Path) -> Path:
-    current = path.resolve()
+def mount_point(path: Path, mountinfo: Path = Path("/proc/self/mountinfo")) -> Path:
+    """The mount that holds ``path``: the longest mount point above it.
+
+    Read from the kernel's mount table, because a bind mount on the same device is invisible to
+    ``Path.is_mount`` (it compares devices), and a read-only bind mount is a common way to protect
+    a backup directory.
+    """
+    resolved = path.resolve()
+    try:
+        lines = mountinfo.read_text().splitlines()
+    except OSError:
+        lines = []
+    # Field 5 is the mount point, with spaces and other specials escaped as octal (\040).
+    points = [
+        Path(line.split()[4].encode().decode("unicode_escape")) for line in lines if len(line.split()) > 4
+    ]
+    above = [point for point in points if resolved == point or point in resolved.parents]
+    if above:
+        return max(above, key=lambda point: len(point.parts))
+    current = resolved
     while not current.is_mount():
         current = current.parent
     return current

@@ -14,9 +14,11 @@ from google.auth import exceptions as auth
 from google.cloud.storage.retry import DEFAULT_RETRY
 
 from drill.config import Target
-from drill.model import Checksum, Snapshot
+from drill.model import Checksum, Snapshot, Unavailable
+from drill.posture import GcsBucketPosture, ObjectProtection
 from drill.storage.base import StorageError, StorageErrorKind
 from drill.storage.gcp import gcs_client
+from drill.storage.gcs_posture import blob_protection, bucket_posture
 
 # Ask only for what a Snapshot holds: a listing of many thousand backups stays small.
 _LIST_FIELDS = "items(name,size,timeCreated,updated,md5Hash,crc32c,generation),nextPageToken"
@@ -121,6 +123,33 @@ class GcsStore:
             raise self._error(error, "storage.objects.get", key) from None
         finally:
             reader.close()
+
+    def posture(self) -> GcsBucketPosture:
+        """Retention policy, versioning, soft delete and lifecycle, all from one bucket metadata read."""
+        try:
+            # A fresh Bucket: self.bucket serves other threads' reads and must not change under them.
+            bucket = self.client.get_bucket(self.bucket_name, retry=self.retry, timeout=_TIMEOUT)
+        except _CLIENT_ERRORS as error:
+            reason = Unavailable(str(self._error(error, "storage.buckets.get", None)))
+            return GcsBucketPosture(reason, reason, reason, reason, reason, reason)
+        return bucket_posture(bucket)
+
+    def protection(self, snapshot: Snapshot) -> ObjectProtection:
+        """Retention and holds of the listed generation (real GCS answers 404 once it is overwritten)."""
+        key = snapshot.key
+        generation = int(snapshot.version_id) if snapshot.version_id else None
+        try:
+            blob = self.bucket.get_blob(key, generation=generation, retry=self.retry, timeout=_TIMEOUT)
+        except _CLIENT_ERRORS as error:
+            raise self._error(error, "storage.objects.get", key) from None
+        if blob is None:
+            self._raise_if_bucket_missing()
+            raise StorageError(
+                StorageErrorKind.NOT_FOUND,
+                f"gs://{self.bucket_name}/{key} of target {self.target.name} does not exist"
+                + (f" in generation {generation}." if generation else "."),
+            )
+        return blob_protection(blob)
 
     def close(self) -> None:
         self.client.close()

@@ -20,11 +20,13 @@ from botocore.exceptions import (
 
 from drill.config import Target
 from drill.model import Checksum, Snapshot
+from drill.posture import ObjectProtection, S3BucketPosture
 from drill.storage.aws import aws_session, s3_client
 from drill.storage.base import StorageError, StorageErrorKind
+from drill.storage.s3_posture import head_checksums, object_protection, read_posture
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef, ObjectTypeDef
+    from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef, HeadObjectRequestTypeDef, ObjectTypeDef
 
 _DENIED = {
     "AccessDenied",
@@ -37,14 +39,6 @@ _DENIED = {
 }
 _TRANSIENT = {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "ServiceUnavailable"}
 _UNSUPPORTED = {"NotImplemented", "501"}
-# head_object names the checksum headers; S3 spells every value in base64.
-_HEAD_CHECKSUMS = {
-    "ChecksumSHA256": "sha256",
-    "ChecksumSHA1": "sha1",
-    "ChecksumCRC32": "crc32",
-    "ChecksumCRC32C": "crc32c",
-    "ChecksumCRC64NVME": "crc64nvme",
-}
 
 
 class S3Store:
@@ -98,20 +92,39 @@ class S3Store:
         return self._headed(key, head)
 
     def _headed(self, key: str, head: HeadObjectOutputTypeDef) -> Snapshot:
-        checksums = [Checksum("etag", head["ETag"].strip('"'))]
-        for field, algorithm in _HEAD_CHECKSUMS.items():
-            value = cast(Mapping[str, Any], head).get(field)
-            # A multipart upload's checksum is a checksum of part checksums ("...-3"), not of the object.
-            if isinstance(value, str) and "-" not in value and head.get("ChecksumType") != "COMPOSITE":
-                checksums.append(Checksum(algorithm, value))
+        checksums = head_checksums(cast(Mapping[str, Any], head))
         version = head.get("VersionId")
         return Snapshot(
             key=key,
             size=head["ContentLength"],
             created_at=head["LastModified"].astimezone(UTC),
-            checksums=tuple(checksums),
+            checksums=tuple(Checksum(algorithm, value) for algorithm, value in checksums.items()),
             version_id=version if version and version != "null" else None,
         )
+
+    def posture(self) -> S3BucketPosture:
+        """Versioning, Object Lock and lifecycle, one call each; each part fails on its own."""
+        return read_posture(self.client, self.bucket, lambda error, action: self._error(error, action, None))
+
+    def protection(self, snapshot: Snapshot) -> ObjectProtection:
+        """The lock state of the snapshot's version (the current one when the listing named none).
+
+        HEAD rather than GetObjectRetention: it answers mode, date and legal hold in one call.
+        """
+        key = snapshot.key
+        request: HeadObjectRequestTypeDef = {"Bucket": self.bucket, "Key": key, "ChecksumMode": "ENABLED"}
+        if snapshot.version_id:
+            request["VersionId"] = snapshot.version_id
+        action = "s3:GetObjectVersion" if snapshot.version_id else "s3:GetObject"
+        try:
+            head = self.client.head_object(**request)
+        except ClientError as error:
+            if _code(error) in {"404", "NoSuchKey"}:
+                self._raise_if_bucket_missing()
+            raise self._error(error, action, key) from None
+        except BotoCoreError as error:
+            raise self._error(error, action, key) from None
+        return object_protection(key, cast(Mapping[str, Any], head))
 
     def _raise_if_bucket_missing(self) -> None:
         """A 404 from HEAD does not say whether the key or the bucket is missing; ask once per store."""

@@ -8,7 +8,7 @@ from checks.copies_3_2_1 import copies_3_2_1
 from drill.config import Policy, TargetType
 from drill.engine import evaluate
 from drill.facts import DatabaseTargetFacts
-from drill.model import Checksum, Finding, Severity, Status, Unavailable
+from drill.model import Finding, Severity, Status, Unavailable
 from drill.posture import BucketPosture
 from tests import factories, postures
 
@@ -25,11 +25,11 @@ def copy(
     age: timedelta = timedelta(hours=1),
     size: int = len(BODY),
     key: str = "orders/orders-2026-11-22.dump",
-    checksums: tuple[Checksum, ...] = (),
+    checksums: dict[str, str] | None = None,
     policy: Policy | None = None,
     **target: Any,
 ) -> DatabaseTargetFacts:
-    snapshot = factories.snapshot(key, age=age, size=size, checksums=checksums)
+    snapshot = factories.snapshot(key, age=age, size=size)
     facts = factories.database_target_facts(
         factories.listing(snapshot),
         target_model=factories.target(name, type=type, site=site, **target),
@@ -40,7 +40,9 @@ def copy(
         if type is TargetType.FILESYSTEM
         else postures.s3(lock=False, mode=None, days=None)
     )
-    protection = postures.locked_object(key, mode=None, locked_for=None, age=age, size=size)
+    protection = postures.locked_object(
+        key, mode=None, locked_for=None, age=age, size=size, checksums=checksums
+    )
     return replace(facts, posture=posture or default_posture, protection=protection)
 
 
@@ -130,9 +132,9 @@ def test_copies_with_different_md5_are_inconsistent() -> None:
     right = hashlib.md5(BODY).hexdigest()
     wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
     estate = [
-        locked("vault", site="aws:222:eu-central-1", checksums=(Checksum("etag", right),)),
-        copy("primary", site="aws:111:eu-west-1", checksums=(Checksum("etag", right),)),
-        copy("archive", site="gcp:p:eu", type=TargetType.GCS, checksums=(Checksum("md5", wrong),)),
+        locked("vault", site="aws:222:eu-central-1", checksums={"etag": right}),
+        copy("primary", site="aws:111:eu-west-1", checksums={"etag": right}),
+        copy("archive", site="gcp:p:eu", type=TargetType.GCS, checksums={"md5": wrong}),
     ]
     scorecard, _ = score(*estate)
     assert scorecard.status is Status.FAIL
@@ -142,13 +144,13 @@ def test_copies_with_different_md5_are_inconsistent() -> None:
 def test_copies_with_the_same_md5_across_stores_are_consistent() -> None:
     digest = hashlib.md5(BODY).digest()
     estate = [
-        locked("vault", site="aws:222:eu-central-1", checksums=(Checksum("etag", digest.hex()),)),
-        copy("primary", site="aws:111:eu-west-1", checksums=(Checksum("etag", digest.hex()),)),
+        locked("vault", site="aws:222:eu-central-1", checksums={"etag": digest.hex()}),
+        copy("primary", site="aws:111:eu-west-1", checksums={"etag": digest.hex()}),
         copy(
             "archive",
             site="gcp:p:eu",
             type=TargetType.GCS,
-            checksums=(Checksum("md5", base64.b64encode(digest).decode()),),
+            checksums={"md5": base64.b64encode(digest).decode()},
         ),
     ]
     scorecard, _ = score(*estate)
@@ -193,3 +195,15 @@ def test_the_restore_zero_is_reported_as_not_yet_verified() -> None:
     _, zero = score(*good_estate())
     assert zero.status is Status.SKIPPED
     assert "restore drill" in zero.message
+
+
+def test_an_sse_kms_copy_without_a_comparable_md5_is_judged_by_size_alone() -> None:
+    # S3 leaves the ETag out of the HEAD checksums under SSE-KMS: it is not the object's MD5.
+    right = hashlib.md5(BODY).hexdigest()
+    estate = [
+        locked("vault", site="aws:222:eu-central-1", checksums={"etag": right}),
+        copy("primary", site="aws:111:eu-west-1", checksums={}),
+        copy("nas", site="office", type=TargetType.FILESYSTEM, media="disk"),
+    ]
+    scorecard, _ = score(*estate)
+    assert scorecard.status is Status.PASS

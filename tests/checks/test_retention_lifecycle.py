@@ -194,3 +194,18 @@ def test_rule_that_covers_only_one_of_the_databases_still_fails_the_target() -> 
     finding = judge(rule, databases=databases)
     assert finding.status is Status.FAIL
     assert finding.evidence["snapshot_patterns"] == ["billing/*.dump", "orders/*.dump"]
+
+
+def test_gcs_created_before_a_date_inside_the_retention_window_fails() -> None:
+    # A snapshot written 10 days ago was created before this date and is still owed 20 days.
+    rule = factories.gcs_lifecycle_rule(created_before=factories.NOW - timedelta(days=5))
+    finding = judge(rule, gcs=True)
+    assert finding.status is Status.FAIL
+    assert "deletes every matching object created before" in finding.message
+
+
+def test_gcs_created_before_a_date_older_than_the_retention_window_passes() -> None:
+    # Only objects older than 60 days match: every snapshot still inside 30 days of retention is safe.
+    rule = factories.gcs_lifecycle_rule(created_before=factories.NOW - timedelta(days=60))
+    finding = judge(rule, gcs=True)
+    assert finding.status is Status.PASS

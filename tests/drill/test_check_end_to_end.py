@@ -89,7 +89,12 @@ def _arrange_s3(s3: S3Client) -> None:
         Bucket="primary",
         LifecycleConfiguration={
             "Rules": [
-                {"ID": "purge-weekly", "Status": "Enabled", "Filter": {"Prefix": "pg/"}, "Expiration": {"Days": 7}}
+                {
+                    "ID": "purge-weekly",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": "pg/"},
+                    "Expiration": {"Days": 7},
+                }
             ]
         },
     )
@@ -110,7 +115,9 @@ def _arrange_filesystem(root: Path) -> None:
     dump = root / "nas" / KEY
     dump.parent.mkdir(parents=True)
     dump.write_bytes(DUMP)
-    (root / "nas" / f"{KEY}.sha256").write_text(f"{hashlib.sha256(DUMP).hexdigest()}  orders-2026-11-22.dump\n")
+    (root / "nas" / f"{KEY}.sha256").write_text(
+        f"{hashlib.sha256(DUMP).hexdigest()}  orders-2026-11-22.dump\n"
+    )
 
 
 def _findings(run: dict[str, Any], check: str) -> dict[str | None, dict[str, Any]]:

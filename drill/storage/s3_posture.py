@@ -1,0 +1,216 @@
+"""Read an S3 bucket's protection (versioning, Object Lock, lifecycle) and one object's lock state.
+
+Three bucket calls, one per part; a part that cannot be read is ``Unavailable`` on its own, so a
+denied lifecycle read never hides the lock state. The normalising functions take the documented
+response shapes as plain mappings, so they can be tested without a server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from drill.model import Unavailable
+from drill.posture import LifecycleRule, ObjectProtection, S3BucketPosture
+from drill.storage.base import StorageError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+T = TypeVar("T")
+# Turns a botocore error into drill's message; given the IAM action the failed call needs.
+Translate = Callable[[ClientError | BotoCoreError, str], StorageError]
+
+# head_object names the checksum headers; S3 spells every value in base64.
+HEAD_CHECKSUMS = {
+    "ChecksumSHA256": "sha256",
+    "ChecksumSHA1": "sha1",
+    "ChecksumCRC32": "crc32",
+    "ChecksumCRC32C": "crc32c",
+    "ChecksumCRC64NVME": "crc64nvme",
+}
+# Filter elements drill cannot evaluate against a snapshot key: the rule is assumed to apply.
+_UNKNOWN_FILTERS = ("Tag", "Tags", "ObjectSizeGreaterThan", "ObjectSizeLessThan")
+_DAYS_PER_YEAR = 365
+
+
+class _BucketMissing(Exception):
+    def __init__(self, error: StorageError) -> None:
+        self.error = error
+        super().__init__(str(error))
+
+
+def read_posture(client: S3Client, bucket: str, translate: Translate) -> S3BucketPosture:
+    """The bucket's posture in three calls; never raises for an S3 error (see ``Store.posture``)."""
+
+    def versioning() -> str | None:
+        return versioning_status(cast(Mapping[str, Any], client.get_bucket_versioning(Bucket=bucket)))
+
+    def lock() -> tuple[bool, str | None, int | None]:
+        return object_lock(cast(Mapping[str, Any], client.get_object_lock_configuration(Bucket=bucket)))
+
+    def lifecycle() -> tuple[LifecycleRule, ...]:
+        response = client.get_bucket_lifecycle_configuration(Bucket=bucket)
+        return lifecycle_rules(cast(Mapping[str, Any], response))
+
+    no_lock: tuple[bool, str | None, int | None] = (False, None, None)
+    no_rules: tuple[LifecycleRule, ...] = ()
+    try:
+        status = _part(versioning, "s3:GetBucketVersioning", (), None, translate)
+        lock_state = _part(
+            lock,
+            "s3:GetBucketObjectLockConfiguration",
+            ("ObjectLockConfigurationNotFoundError",),
+            no_lock,
+            translate,
+        )
+        rules = _part(
+            lifecycle, "s3:GetLifecycleConfiguration", ("NoSuchLifecycleConfiguration",), no_rules, translate
+        )
+    except _BucketMissing as missing:  # no point asking the other two; and every part has the one answer
+        gone = Unavailable(str(missing.error))
+        return S3BucketPosture(gone, gone, gone, gone, gone)
+    if isinstance(lock_state, Unavailable):
+        enabled: bool | Unavailable = lock_state
+        mode: str | Unavailable | None = lock_state
+        days: int | Unavailable | None = lock_state
+    else:
+        enabled, mode, days = lock_state
+    return S3BucketPosture(
+        versioning=status,
+        object_lock_enabled=enabled,
+        default_lock_mode=mode,
+        default_lock_days=days,
+        lifecycle=rules,
+    )
+
+
+def _part(
+    read: Callable[[], T], action: str, absent_codes: tuple[str, ...], absent: T, translate: Translate
+) -> T | Unavailable:
+    """One part of the posture: its value, ``absent`` when S3 says it is not configured, or why not."""
+    try:
+        return read()
+    except ClientError as error:
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        if code in absent_codes:
+            return absent
+        translated = translate(error, action)
+        if code == "NoSuchBucket":
+            raise _BucketMissing(translated) from None
+        return Unavailable(str(translated))
+    except BotoCoreError as error:
+        return Unavailable(str(translate(error, action)))
+
+
+def versioning_status(response: Mapping[str, Any]) -> str | None:
+    """``Enabled`` or ``Suspended``; None when versioning was never turned on (S3 omits ``Status``)."""
+    status = response.get("Status")
+    return str(status) if status else None
+
+
+def object_lock(response: Mapping[str, Any]) -> tuple[bool, str | None, int | None]:
+    """Whether Object Lock is on, and the default retention's mode and length in days (a year is 365).
+
+    moto answers ``Days`` and ``Years`` both, the unused one as 0; AWS sends only the one that is set.
+    """
+    config = response.get("ObjectLockConfiguration") or {}
+    enabled = config.get("ObjectLockEnabled") == "Enabled"
+    retention = (config.get("Rule") or {}).get("DefaultRetention") or {}
+    mode = retention.get("Mode") or None
+    days: int | None = None
+    if retention.get("Days"):
+        days = int(retention["Days"])
+    elif retention.get("Years"):
+        days = int(retention["Years"]) * _DAYS_PER_YEAR
+    return enabled, mode, days
+
+
+def lifecycle_rules(response: Mapping[str, Any]) -> tuple[LifecycleRule, ...]:
+    return tuple(lifecycle_rule(rule, index) for index, rule in enumerate(response.get("Rules") or ()))
+
+
+def lifecycle_rule(rule: Mapping[str, Any], index: int) -> LifecycleRule:
+    """One rule of GetBucketLifecycleConfiguration, with its filter reduced to a prefix.
+
+    The prefix comes from ``Filter.Prefix``, ``Filter.And.Prefix`` or the legacy top-level
+    ``Prefix``; an empty prefix matches everything and becomes None. Tag and size filters cannot be
+    evaluated against a key, so the rule is marked ``conditions_unknown`` and assumed to apply.
+    """
+    rule_filter: Mapping[str, Any] = rule.get("Filter") or {}
+    conjunction: Mapping[str, Any] = rule_filter.get("And") or {}
+    prefix = rule_filter.get("Prefix") or conjunction.get("Prefix") or rule.get("Prefix") or None
+    unknown = any(name in part for part in (rule_filter, conjunction) for name in _UNKNOWN_FILTERS)
+    expiration: Mapping[str, Any] = rule.get("Expiration") or {}
+    noncurrent: Mapping[str, Any] = rule.get("NoncurrentVersionExpiration") or {}
+    expire_on = expiration.get("Date")
+    return LifecycleRule(
+        rule_id=str(rule.get("ID") or f"lifecycle[{index}]"),
+        enabled=rule.get("Status") == "Enabled",
+        prefix=prefix,
+        expire_current_days=_days(expiration.get("Days")),
+        expire_noncurrent_days=_days(noncurrent.get("NoncurrentDays")),
+        expire_on=_utc(expire_on) if isinstance(expire_on, datetime) else None,
+        conditions_unknown=unknown,
+        raw=_plain(rule),
+    )
+
+
+def _days(value: Any) -> int | None:
+    return int(value) if value is not None else None
+
+
+def _utc(moment: datetime) -> datetime:
+    # botocore parses S3's "Z" timestamps as tzutc, but moto's as tzlocal; a naive one is UTC.
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _plain(value: Any) -> Any:
+    """A deep copy made of dicts, lists and scalars: evidence that serialises without surprises."""
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, datetime):
+        return _utc(value)
+    return value
+
+
+def head_checksums(head: Mapping[str, Any]) -> dict[str, str]:
+    """The etag and every whole-object checksum HEAD returned (with ``ChecksumMode=ENABLED``).
+
+    Under SSE-KMS or SSE-C the ETag is not the object's MD5, so it is left out rather than
+    compared with an MD5 sidecar or another copy and mistaken for corruption.
+    """
+    encrypted = head.get("ServerSideEncryption", "").startswith("aws:kms") or "SSECustomerAlgorithm" in head
+    checksums = {} if encrypted else {"etag": str(head["ETag"]).strip('"')}
+    for field, algorithm in HEAD_CHECKSUMS.items():
+        value = head.get(field)
+        # A multipart upload's checksum is a checksum of part checksums ("...-3"), not of the object.
+        if isinstance(value, str) and "-" not in value and head.get("ChecksumType") != "COMPOSITE":
+            checksums[algorithm] = value
+    return checksums
+
+
+def object_protection(key: str, head: Mapping[str, Any]) -> ObjectProtection:
+    """The lock state of one version from its HEAD response.
+
+    S3 sends the retention headers only to a caller holding s3:GetObjectRetention, and the legal
+    hold header only with s3:GetObjectLegalHold: without them the version reads as unlocked, which
+    the immutability check fails closed on.
+    """
+    version = head.get("VersionId")
+    retain_until = head.get("ObjectLockRetainUntilDate")
+    return ObjectProtection(
+        key=key,
+        size=int(head["ContentLength"]),
+        written_at=_utc(head["LastModified"]),
+        version_id=version if version and version != "null" else None,
+        lock_mode=head.get("ObjectLockMode") or None,
+        retain_until=_utc(retain_until) if isinstance(retain_until, datetime) else None,
+        legal_hold=head.get("ObjectLockLegalHoldStatus") == "ON",
+        checksums=head_checksums(head),
+    )
