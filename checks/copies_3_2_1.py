@@ -19,7 +19,7 @@ from typing import Any
 from checks._immutability import judge
 from drill.durations import format_duration
 from drill.facts import DatabaseFacts, DatabaseTargetFacts, FactUnavailable
-from drill.model import Scope, Severity, Snapshot, Status, Unavailable
+from drill.model import PROOF_WINDOW, Scope, Severity, Snapshot, Status, Unavailable
 from drill.registry import Outcome, check
 
 
@@ -212,7 +212,30 @@ def copies_3_2_1(facts: DatabaseFacts) -> Iterator[Outcome]:
             evidence,
             Severity.CRITICAL if worst else None,
         )
-    yield Outcome.skipped(
-        "The '0' (a restore drill with zero errors in the last 90 days) is not verified yet: "
-        "restore drills are not implemented in this version."
-    )
+    yield _zero(facts)
+
+
+def _zero(facts: DatabaseFacts) -> Outcome:
+    """The "0": a restore drill of this database passed with zero errors within the proof window."""
+    if isinstance(facts.last_passing_drill, Unavailable):
+        # Only the "0" is unknown: the scorecard above stands on its own evidence.
+        return Outcome.errored(
+            f"The '0' could not be verified: {facts.last_passing_drill.reason}",
+            reason=facts.last_passing_drill.reason,
+        )
+    last = facts.last_passing_drill
+    window = f"{PROOF_WINDOW.days} days"
+    if last is None:
+        return Outcome.failed(
+            f"The '0' is not met: no restore drill of {facts.database.name} has ever passed; "
+            "a backup is proven only by restoring it (drill run).",
+            last_passing_drill=None,
+        )
+    age = facts.now - last
+    evidence = {"last_passing_drill": last, "age_seconds": round(age.total_seconds())}
+    if age > PROOF_WINDOW:
+        return Outcome.failed(
+            f"The '0' is not met: the last passing restore drill was {format_duration(age)} ago, over {window}.",
+            **evidence,
+        )
+    return Outcome.passed(f"The '0' is met: a restore drill passed {format_duration(age)} ago.", **evidence)

@@ -7,16 +7,21 @@ Exit codes: 0 every finding passed (warnings allowed), 3 any ``fail`` or ``error
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
-from drill import drill_version
+from drill import drill_version, history
 from drill.config import ConfigError, LoadedConfig, load_config
 from drill.engine import execute
 from drill.files import write_atomic
@@ -83,9 +88,34 @@ def _load(path: Path) -> LoadedConfig:
         raise typer.Exit(EXIT_USAGE) from None
 
 
-def _finish(run: DrillRun, json_path: Path | None) -> None:
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int], Callable[[int], None]] | None]:
+    """A download bar on a terminal; nothing in cron or CI logs."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+
+        def start(label: str, total: int) -> Callable[[int], None]:
+            task = bar.add_task(label, total=total)
+            return lambda amount: bar.advance(task, amount)
+
+        yield start
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM (a Kubernetes pod stopping) unwinds like Ctrl-C, so every scratch server is stopped
+    and every temp dir removed; further signals are ignored until that cleanup is done."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise SystemExit(128 + signum)
+
+
+def _finish(run: DrillRun, json_path: Path | None, report_dir: Path) -> None:
     console = _console()
     print_run(run, console)
+    history.append(report_dir, history.summary(run))
     if json_path is not None:
         write_atomic(json_path, render_json(run))
         console.print(f"JSON: {json_path}", markup=False, highlight=False)
@@ -93,16 +123,34 @@ def _finish(run: DrillRun, json_path: Path | None) -> None:
 
 
 def _execute(
-    config: Path, command: str, phases: frozenset[Phase], databases: list[str] | None, concurrency: int
-) -> DrillRun:
+    config: Path,
+    command: str,
+    *,
+    phases: frozenset[Phase],
+    databases: list[str] | None,
+    concurrency: int,
+    json_path: Path | None,
+    keep: bool = False,
+) -> None:
     loaded = _load(config)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        return execute(
-            loaded, command=command, phases=phases, databases=databases or (), concurrency=concurrency
-        )
+        with _progress() as progress:
+            run = execute(
+                loaded,
+                command=command,
+                phases=phases,
+                databases=databases or (),
+                concurrency=concurrency,
+                keep=keep,
+                progress=progress,
+            )
     except KeyError as error:
         _error(f"{config}: {error.args[0]}.")
         raise typer.Exit(EXIT_USAGE) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    _finish(run, json_path, Path(loaded.config.report.dir))
 
 
 @app.command()
@@ -123,7 +171,14 @@ def check(
     concurrency: ConcurrencyOption = 8,
 ) -> None:
     """Run the posture checks (copies, freshness, immutability, ...) by reading storage only; no restore."""
-    _finish(_execute(config, "check", frozenset({Phase.POSTURE}), database, concurrency), json_path)
+    _execute(
+        config,
+        "check",
+        phases=frozenset({Phase.POSTURE}),
+        databases=database,
+        concurrency=concurrency,
+        json_path=json_path,
+    )
 
 
 @app.command()
@@ -132,9 +187,24 @@ def run(
     json_path: JsonOption = None,
     database: DatabaseOption = None,
     concurrency: ConcurrencyOption = 8,
+    keep: Annotated[
+        bool,
+        typer.Option(
+            "--keep", help="Leave the scratch database running for inspection and print how to connect."
+        ),
+    ] = False,
 ) -> None:
-    """Run everything: the posture checks and the restore drill of each database."""
-    _finish(_execute(config, "run", frozenset(Phase), database, concurrency), json_path)
+    """Run everything: the posture checks, then restore each database's newest snapshot into a
+    throwaway PostgreSQL, verify it and measure the recovery time."""
+    _execute(
+        config,
+        "run",
+        phases=frozenset(Phase),
+        databases=database,
+        concurrency=concurrency,
+        json_path=json_path,
+        keep=keep,
+    )
 
 
 @app.command("list-checks")

@@ -52,6 +52,7 @@ _SECRET_SHAPES = (
 )
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+_COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){1,2}$")
 _EXPECTATION = re.compile(r"^\s*(==|!=|>=|<=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
@@ -202,6 +203,11 @@ class Database(PolicyOverrides):
     targets: tuple[str, ...] = Field(min_length=1)
     snapshot_pattern: str = Field(min_length=1)
     checks: tuple[IntegrityQuery, ...] = ()
+    rto: Duration | None = None  # recovery time objective: the whole drill must finish within it
+    restore_from: str | None = None  # the target to restore from; default: the first holding the newest
+    recovery_point_columns: tuple[
+        str, ...
+    ] = ()  # "table.column" timestamps whose newest value is the data's age
 
 
 class Agent(_Frozen):
@@ -215,8 +221,35 @@ class ReportSettings(_Frozen):
     dir: str = "drill-reports"
 
 
+class RestoreEngine(enum.StrEnum):
+    EMBEDDED = "embedded"  # a throwaway cluster drill creates with initdb and deletes afterwards
+    DSN = "dsn"  # an existing scratch server: drill creates, fills and drops one database on it
+
+
 class RestoreSettings(_Frozen):
-    """Reserved: the restore drill fills this table."""
+    """How the restore drill gets its scratch PostgreSQL, and how hard it verifies."""
+
+    engine: Annotated[RestoreEngine, Field(strict=False)] = RestoreEngine.EMBEDDED
+    bin_dir: str | None = None  # PostgreSQL server binaries; default: PATH, then the usual places
+    run_as: str = "postgres"  # when drill runs as root: initdb refuses root, so the server runs as this user
+    work_dir: str | None = None  # where scratch clusters and downloads go; default: the system temp dir
+    jobs: int = Field(2, ge=1, le=64)  # pg_restore --jobs
+    heapallindexed: bool = False  # amcheck also verifies that every heap tuple is indexed (slower)
+    dsn_env: str | None = None  # engine = "dsn": the variable holding the scratch server's DSN
+    dsn_is_scratch: bool = False  # engine = "dsn": the operator's statement that the server is disposable
+    timeout: Duration = timedelta(hours=6)  # a restore running longer is stopped and fails
+
+    @model_validator(mode="after")
+    def _engine(self) -> RestoreSettings:
+        if self.engine is RestoreEngine.DSN:
+            if not self.dsn_env:
+                raise ValueError("engine 'dsn' needs dsn_env, the name of the variable holding the DSN")
+            if not self.dsn_is_scratch:
+                raise ValueError(
+                    "engine 'dsn' restores only into a server marked disposable: set dsn_is_scratch = true "
+                    "once you are sure nothing else lives on it"
+                )
+        return self
 
 
 class ScheduleSettings(_Frozen):
@@ -296,7 +329,12 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> LoadedC
         raise ConfigError(path, [_problem(item) for item in error.errors()]) from None
 
     base = path.resolve().parent
-    problems = list(_references(config)) + list(_environment(config, environ)) + list(_files(config, base))
+    problems = [
+        *_references(config),
+        *_environment(config, environ),
+        *_restore_environment(config, environ),
+        *_files(config, base),
+    ]
     if problems:
         raise ConfigError(path, problems)
     return LoadedConfig(_resolved(config, base), path, hashlib.sha256(raw_bytes).hexdigest())
@@ -445,6 +483,17 @@ def _references(config: Config) -> Iterator[Problem]:
             seen.setdefault(name, index)
     known = {target.name for target in config.targets}
     for db_index, database in enumerate(config.databases):
+        if database.restore_from and database.restore_from not in database.targets:
+            yield Problem(
+                f"databases[{db_index}].restore_from",
+                f"{database.restore_from!r} is not one of this database's targets ({', '.join(database.targets)}).",
+            )
+        for index, column in enumerate(database.recovery_point_columns):
+            if not _COLUMN.match(column):
+                yield Problem(
+                    f"databases[{db_index}].recovery_point_columns[{index}]",
+                    f"{column!r} is not 'table.column' or 'schema.table.column'.",
+                )
         for index, name in enumerate(database.targets):
             if name not in known:
                 choices = ", ".join(sorted(known)) or "none are defined"
@@ -467,6 +516,12 @@ def _environment(config: Config, environ: Mapping[str, str]) -> Iterator[Problem
             name = getattr(credentials, key)
             if name and not environ.get(name):
                 yield Problem(f"{where}.{key}", f"environment variable {name} is not set.")
+
+
+def _restore_environment(config: Config, environ: Mapping[str, str]) -> Iterator[Problem]:
+    name = config.restore.dsn_env
+    if config.restore.engine is RestoreEngine.DSN and name and not environ.get(name):
+        yield Problem("restore.dsn_env", f"environment variable {name} is not set.")
 
 
 def _files(config: Config, base: Path) -> Iterator[Problem]:
@@ -513,4 +568,12 @@ def _resolved(config: Config, base: Path) -> Config:
         for agent in config.agents
     )
     report = config.report.model_copy(update={"dir": _resolve(base, config.report.dir)})
-    return config.model_copy(update={"targets": targets, "agents": agents, "report": report})
+    restore = config.restore.model_copy(
+        update={
+            "bin_dir": _resolve(base, config.restore.bin_dir),
+            "work_dir": _resolve(base, config.restore.work_dir),
+        }
+    )
+    return config.model_copy(
+        update={"targets": targets, "agents": agents, "report": report, "restore": restore}
+    )

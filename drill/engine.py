@@ -9,15 +9,20 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from drill import drill_version
+from drill import drill_version, history
 from drill.collect import CollectedFacts, collect
-from drill.config import Database, LoadedConfig
-from drill.facts import FactUnavailable, Subject
-from drill.model import ConfigIdentity, DrillRun, Finding, Phase, Scope, Status
+from drill.config import Database, LoadedConfig, RestoreEngine
+from drill.facts import DrillOutcome, FactUnavailable, RestoreFacts, Subject
+from drill.model import ConfigIdentity, DrillRun, Finding, Phase, Scope, Status, Unavailable
 from drill.registry import CheckSpec, Outcome, discover
+from drill.restore.binaries import CLIENT_TOOLS, SERVER_TOOLS, PgBinaries, RestoreSetupError, find_binaries
+from drill.restore.runner import Progress, drill_database
+from drill.restore.scratch import sweep_stale
 
 
 def evaluate(spec: CheckSpec, facts: Any) -> list[Finding]:
@@ -47,16 +52,19 @@ def evaluate(spec: CheckSpec, facts: Any) -> list[Finding]:
     ]
 
 
-def _subjects(collected: CollectedFacts) -> Mapping[Scope, Sequence[Any]]:
+def _subjects(collected: CollectedFacts, restores: Sequence[RestoreFacts]) -> Mapping[Scope, Sequence[Any]]:
     return {
         Scope.TARGET: collected.targets,
         Scope.DATABASE: collected.databases,
         Scope.DATABASE_TARGET: collected.database_targets,
+        Scope.RESTORE: restores,
     }
 
 
-def run_checks(specs: Iterable[CheckSpec], collected: CollectedFacts) -> list[Finding]:
-    subjects = _subjects(collected)
+def run_checks(
+    specs: Iterable[CheckSpec], collected: CollectedFacts, restores: Sequence[RestoreFacts] = ()
+) -> list[Finding]:
+    subjects = _subjects(collected, restores)
     findings: list[Finding] = []
     for spec in specs:
         for facts in subjects.get(spec.scope, ()):
@@ -75,6 +83,69 @@ def select_databases(loaded: LoadedConfig, names: Sequence[str]) -> tuple[Databa
     return tuple(known[name] for name in names)
 
 
+def _drills(
+    loaded: LoadedConfig,
+    collected: CollectedFacts,
+    environ: Mapping[str, str],
+    *,
+    keep: bool,
+    progress: Progress | None,
+) -> list[RestoreFacts]:
+    """Drill each database in turn; one database's broken dump or setup never stops the next."""
+    config = loaded.config
+    report_dir = Path(config.report.dir)
+    try:
+        binaries: PgBinaries | Unavailable = find_binaries(
+            Path(config.restore.bin_dir) if config.restore.bin_dir else None,
+            require=CLIENT_TOOLS if config.restore.engine is RestoreEngine.DSN else SERVER_TOOLS,
+        )
+        sweep_stale(Path(config.restore.work_dir) if config.restore.work_dir else None)
+    except RestoreSetupError as error:
+        binaries = Unavailable(str(error))
+    restores = []
+    for facts in collected.databases:
+        outcome: DrillOutcome | Unavailable
+        if isinstance(binaries, Unavailable):
+            outcome = binaries
+        else:
+            try:
+                outcome = drill_database(
+                    facts, config.restore, binaries, environ, keep=keep, progress=progress
+                )
+            except RestoreSetupError as error:
+                outcome = Unavailable(str(error))
+            except Exception as error:  # a bug must not cost the other databases their drill
+                outcome = Unavailable(f"internal error while drilling: {type(error).__name__}: {error}")
+        previous = history.previous_drill(report_dir, facts.database.name)
+        restores.append(RestoreFacts(facts.database, facts.policy, facts.now, outcome, previous))
+    return restores
+
+
+def _with_proof(
+    collected: CollectedFacts,
+    report_dir: Path,
+    restore_findings: Sequence[Finding],
+    drilled: set[str],
+    now: datetime,
+) -> CollectedFacts:
+    """Add to each database the time of its last clean restore drill, this run's included."""
+    failing = {finding.database for finding in restore_findings if finding.status.is_failing}
+    databases = []
+    for facts in collected.databases:
+        name = facts.database.name
+        try:
+            last = history.last_passing_drill(report_dir, name)
+        except (OSError, ValueError) as error:
+            databases.append(
+                replace(facts, last_passing_drill=Unavailable(f"Cannot read the run history: {error}."))
+            )
+            continue
+        if name in drilled and name not in failing:
+            last = now
+        databases.append(replace(facts, last_passing_drill=last))
+    return replace(collected, databases=tuple(databases))
+
+
 def execute(
     loaded: LoadedConfig,
     *,
@@ -84,18 +155,29 @@ def execute(
     concurrency: int = 8,
     environ: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    keep: bool = False,
+    progress: Progress | None = None,
 ) -> DrillRun:
     started = datetime.now(UTC)
+    environ = os.environ if environ is None else environ
     selected = select_databases(loaded, databases)
     collected = collect(
         loaded.config,
         now or started,
-        environ=os.environ if environ is None else environ,
+        environ=environ,
         concurrency=concurrency,
         databases=selected if databases else None,
     )
-    specs = [spec for spec in discover() if spec.phase in phases]
-    findings = run_checks(specs, collected)
+    specs = discover()
+    restores = (
+        _drills(loaded, collected, environ, keep=keep, progress=progress) if Phase.RESTORE in phases else []
+    )
+    restore_findings = run_checks([s for s in specs if s.phase is Phase.RESTORE], collected, restores)
+    drilled = {facts.database.name for facts in restores}
+    collected = _with_proof(
+        collected, Path(loaded.config.report.dir), restore_findings, drilled, now or started
+    )
+    findings = run_checks([s for s in specs if s.phase is Phase.POSTURE], collected) + restore_findings
     return DrillRun(
         run_id=f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}",
         command=command,

@@ -9,8 +9,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+# The "0" of 3-2-1-1-0: a restore drill with zero errors within this window proves the backups.
+PROOF_WINDOW = timedelta(days=90)
 
 
 @dataclass(frozen=True)

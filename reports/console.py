@@ -39,8 +39,29 @@ def findings_table(run: DrillRun) -> Table:
     return table
 
 
+def print_recovery_times(run: DrillRun, console: Console) -> None:
+    """The measured RTO of each drilled database, beside its target when one is set."""
+    for finding in run.findings:
+        if finding.check != "restore" or not finding.evidence.get("total_seconds"):
+            continue
+        evidence = finding.evidence
+        rto = f" (RTO target {evidence['rto_seconds']:.0f}s)" if evidence.get("rto_seconds") else ""
+        console.print(
+            f"{finding.database}: recovered in {evidence['total_seconds']:.1f}s{rto}: download "
+            f"{evidence['download_seconds']:.1f}s, server start {evidence.get('server_wait_seconds', 0):.1f}s, "
+            f"restore {evidence['restore_seconds']:.1f}s, verify {evidence['verify_seconds']:.1f}s",
+            markup=False,
+            highlight=False,
+        )
+        if evidence.get("kept"):
+            console.print(
+                f"{finding.database}: kept for inspection: {evidence['kept']}", markup=False, highlight=False
+            )
+
+
 def print_run(run: DrillRun, console: Console) -> None:
     console.print(findings_table(run))
+    print_recovery_times(run, console)
     counts = ", ".join(f"{count} {status}" for status, count in run.counts().items() if count)
     verdict = Text(run.status.value.upper(), style=_STYLE[run.status])
     console.print(

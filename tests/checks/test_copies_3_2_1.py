@@ -56,8 +56,13 @@ def locked(name: str, *, site: str, **overrides: Any) -> DatabaseTargetFacts:
     )
 
 
-def score(*copies: DatabaseTargetFacts, policy: Policy | None = None) -> tuple[Finding, Finding]:
-    scorecard, zero = evaluate(SPEC, factories.database_facts(*copies, policy=policy))
+def score(
+    *copies: DatabaseTargetFacts,
+    policy: Policy | None = None,
+    last_drill: Any = factories.NOW - timedelta(days=1),
+) -> tuple[Finding, Finding]:
+    facts = replace(factories.database_facts(*copies, policy=policy), last_passing_drill=last_drill)
+    scorecard, zero = evaluate(SPEC, facts)
     return scorecard, zero
 
 
@@ -191,10 +196,27 @@ def test_an_unreadable_copy_does_not_matter_when_the_others_meet_the_rule() -> N
     assert scorecard.status is Status.PASS
 
 
-def test_the_restore_zero_is_reported_as_not_yet_verified() -> None:
-    _, zero = score(*good_estate())
-    assert zero.status is Status.SKIPPED
-    assert "restore drill" in zero.message
+def test_the_zero_is_met_by_a_restore_drill_within_90_days() -> None:
+    _, zero = score(*good_estate(), last_drill=factories.NOW - timedelta(days=30))
+    assert zero.status is Status.PASS
+    assert zero.evidence["age_seconds"] == 30 * 86400
+
+
+def test_the_zero_fails_when_no_drill_ever_passed() -> None:
+    _, zero = score(*good_estate(), last_drill=None)
+    assert zero.status is Status.FAIL
+    assert "has ever passed" in zero.message
+
+
+def test_the_zero_fails_when_the_last_passing_drill_is_older_than_90_days() -> None:
+    _, zero = score(*good_estate(), last_drill=factories.NOW - timedelta(days=100))
+    assert zero.status is Status.FAIL
+    assert "over 90 days" in zero.message
+
+
+def test_an_unreadable_history_makes_the_zero_an_error() -> None:
+    _, zero = score(*good_estate(), last_drill=Unavailable("Cannot read the run history: permission denied."))
+    assert zero.status is Status.ERROR
 
 
 def test_an_sse_kms_copy_without_a_comparable_md5_is_judged_by_size_alone() -> None:

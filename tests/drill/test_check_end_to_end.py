@@ -160,9 +160,11 @@ def test_check_over_s3_gcs_and_filesystem_judges_each_copy(
     assert "purge-weekly" in lifecycle["primary"]["message"]
     assert lifecycle["vault"]["status"] == "pass"
 
-    [scorecard] = [f for f in run["findings"] if f["check"] == "copies_3_2_1" and f["status"] != "skipped"]
+    [scorecard, zero] = [f for f in run["findings"] if f["check"] == "copies_3_2_1"]
     assert scorecard["status"] == "pass", scorecard["message"]
     assert scorecard["evidence"]["score"] == {"copies": 4, "media": 3, "offsite": 3, "immutable": 2}
+    # No restore drill has run in this workspace: the "0" of 3-2-1-1-0 is not met.
+    assert zero["status"] == "fail" and zero["evidence"]["last_passing_drill"] is None
 
     sidecar = _findings(run, "snapshot_sanity")["nas"]["evidence"]
     assert sidecar["sidecar"] == f"{KEY}.sha256"

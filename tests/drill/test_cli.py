@@ -2,12 +2,15 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.pg_dumps import dumps_for
 
 CONFIG = """
 [report]
@@ -47,10 +50,10 @@ def drill(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Path:
+def workspace(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     dump = tmp_path / "backups" / "orders" / "orders-1.dump"
     dump.parent.mkdir(parents=True)
-    dump.write_bytes(b"PGDMP" + b"\0" * 100)
+    shutil.copyfile(dumps_for(tmp_path_factory).custom, dump)
     two_days_ago = time.time() - 2 * 86400
     os.utime(dump, (two_days_ago, two_days_ago))
     return tmp_path

@@ -1,0 +1,134 @@
+"""The run history: one JSON object per line in ``history.jsonl`` in the report directory.
+
+Each line is written with a single ``write`` on a file opened for appending and then fsynced,
+so a run killed mid-write can at worst leave one torn last line, which readers skip; earlier
+lines are never rewritten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from drill.facts import PreviousDrill
+from drill.model import DrillRun, Status
+
+HISTORY_FILE = "history.jsonl"
+
+
+def append(report_dir: Path, entry: Mapping[str, Any]) -> None:
+    report_dir.mkdir(parents=True, exist_ok=True)
+    line = (json.dumps(entry, separators=(",", ":"), default=str) + "\n").encode()
+    descriptor = os.open(report_dir / HISTORY_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        # A torn line left by a killed run has no newline; start on a fresh line so ours parses.
+        if os.fstat(descriptor).st_size and _last_byte(report_dir / HISTORY_FILE) != b"\n":
+            line = b"\n" + line
+        os.write(descriptor, line)
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _last_byte(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1)
+
+
+def entries(report_dir: Path) -> Iterator[dict[str, Any]]:
+    """Every intact line, oldest first; torn or foreign lines are skipped."""
+    path = report_dir / HISTORY_FILE
+    if not path.exists():
+        return
+    with path.open("rb") as handle:
+        for raw in handle:
+            try:
+                entry = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                continue
+            if isinstance(entry, dict):
+                yield entry
+
+
+def drills_of(report_dir: Path, database: str) -> Iterator[PreviousDrill]:
+    for entry in entries(report_dir):
+        drill = (entry.get("drills") or {}).get(database)
+        if not isinstance(drill, dict) or "finished_at" not in entry:
+            continue
+        yield PreviousDrill(
+            run_id=str(entry.get("run_id")),
+            finished_at=datetime.fromisoformat(str(entry["finished_at"])),
+            passed=bool(drill.get("passed")),
+            table_rows={str(k): int(v) for k, v in (drill.get("table_rows") or {}).items()},
+        )
+
+
+def previous_drill(report_dir: Path, database: str) -> PreviousDrill | None:
+    """The last drill of ``database`` that restored something to compare row counts with."""
+    last: PreviousDrill | None = None
+    for drill in drills_of(report_dir, database):
+        if drill.table_rows:
+            last = drill
+    return last
+
+
+def last_passing_drill(report_dir: Path, database: str) -> datetime | None:
+    return max((drill.finished_at for drill in drills_of(report_dir, database) if drill.passed), default=None)
+
+
+def summary(run: DrillRun) -> dict[str, Any]:
+    """The history line of a run: its verdict, what failed, and each database's drill in brief."""
+    drills: dict[str, dict[str, Any]] = {}
+    for finding in run.findings:
+        if finding.check not in ("restore", "integrity") or finding.database is None:
+            continue
+        drill = drills.setdefault(finding.database, {"passed": True})
+        drill["passed"] = (
+            drill["passed"] and not finding.status.is_failing and finding.status is not Status.SKIPPED
+        )
+        evidence = finding.evidence
+        if finding.check == "restore":
+            for key in (
+                "snapshot",
+                "snapshot_size",
+                "source_target",
+                "download_seconds",
+                "restore_seconds",
+                "verify_seconds",
+                "total_seconds",
+                "rto_seconds",
+                "snapshot_age_seconds",
+            ):
+                drill[key] = evidence.get(key)
+        else:
+            drill["table_rows"] = evidence.get("table_rows") or {}
+            drill["total_rows"] = evidence.get("total_rows")
+            drill["data_age_seconds"] = evidence.get("data_age_seconds")
+    return {
+        "schema": "drill.history/v1",
+        "run_id": run.run_id,
+        "command": run.command,
+        "status": run.status.value,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat(),
+        "duration_seconds": round(run.duration_seconds, 3),
+        "config_sha256": run.config.sha256,
+        "counts": run.counts(),
+        "failing": [
+            {
+                "check": f.check,
+                "status": f.status.value,
+                "database": f.database,
+                "target": f.target,
+                "agent": f.agent,
+            }
+            for f in run.findings
+            if f.status.is_failing
+        ],
+        "drills": drills,
+    }

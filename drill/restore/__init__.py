@@ -1,0 +1,1 @@
+"""The restore drill: scratch PostgreSQL, fetch, pg_restore, integrity verification."""

@@ -1,0 +1,147 @@
+"""Real PostgreSQL for the restore tests: the machine's own server binaries, never a fake server.
+
+A missing install skips these tests on a workstation and fails them under CI (CI=true), where a
+green run must not hide that nothing was tested.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from drill.restore.binaries import PgBinaries, RestoreSetupError, find_binaries
+from drill.restore.scratch import ScratchCluster, ScratchServer
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="session")
+def pg_binaries() -> PgBinaries:
+    try:
+        return find_binaries()
+    except RestoreSetupError as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI has no PostgreSQL server binaries: {error}")
+        pytest.skip(f"no PostgreSQL server binaries on this machine: {error}")
+
+
+@pytest.fixture
+def work_dir() -> Iterator[Path]:
+    """A private parent for scratch dirs. pytest's tmp_path sits under a root-only 0700 dir that the
+    postgres user cannot reach, so this one lives in the system temp dir, searchable by all."""
+    path = Path(tempfile.mkdtemp(prefix="drill-test-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        for pid in postmasters_under(path):
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def existing_server(pg_binaries: PgBinaries) -> Iterator[ScratchServer]:
+    """A running server the DSN tests treat as someone else's existing scratch server."""
+    parent = Path(tempfile.mkdtemp(prefix="drill-test-"))
+    parent.chmod(0o755)
+    try:
+        with ScratchCluster(pg_binaries, work_dir=parent) as server:
+            yield server
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+def alive(pid: int) -> bool:
+    """Running, and not a zombie waiting for a parent that will never reap it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Live processes whose command line contains ``text``."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline and alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+def postmasters_under(path: Path) -> list[int]:
+    return [pid for pid in processes_mentioning(str(path)) if pid != os.getpid()]
+
+
+def postmaster_pid(data_dir: Path) -> int:
+    return int((data_dir / "postmaster.pid").read_text(encoding="utf-8").split("\n", 1)[0])
+
+
+# A drill-like process: the CLI turns SIGTERM into SystemExit, starts a cluster, reports it, and
+# waits in the body until it is signalled.
+_OWNER = textwrap.dedent(
+    """
+    import json, signal, sys, time
+    from pathlib import Path
+    from drill.restore.binaries import find_binaries
+    from drill.restore.scratch import ScratchCluster
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    binaries = find_binaries(Path(sys.argv[1]))
+    with ScratchCluster(binaries, work_dir=Path(sys.argv[2])) as server:
+        print(json.dumps({"root": str(server.root), "pid": server.pid}), flush=True)
+        time.sleep(120)
+    """
+)
+
+
+class Owner:
+    """A separate process that owns a scratch cluster, for the tests that signal or kill it."""
+
+    def __init__(self, binaries: PgBinaries, work_dir: Path) -> None:
+        self.process = subprocess.Popen(
+            (sys.executable, "-c", _OWNER, str(binaries.bin_dir), str(work_dir)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            self.process.wait(timeout=10)
+            raise AssertionError(f"the owner process did not start a cluster: {self.process.stderr.read()}")  # type: ignore[union-attr]
+        started = json.loads(line)
+        self.root = Path(started["root"])
+        self.postmaster = int(started["pid"])
+
+    def wait(self, timeout: float = 30.0) -> int:
+        status = self.process.wait(timeout=timeout)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+        return status
+
+
+def wait_until(condition: object, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return True
+        time.sleep(0.02)
+    return False
