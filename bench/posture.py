@@ -83,11 +83,11 @@ class CallCounter:
 
 def _instrument(counter: CallCounter) -> dict[str, float]:
     """Wrap drill's client factory and store opener (drill's code is not changed)."""
-    import drill.collect  # noqa: PLC0415
+    import drill.storage  # noqa: PLC0415
     import drill.storage.aws  # noqa: PLC0415
 
     original_client = drill.storage.aws.client
-    original_open = drill.collect.open_store  # type: ignore[attr-defined]
+    original_open = drill.storage.StoreOpener.open
     timing = {"open_stores_s": 0.0}
 
     def client(*args: Any, **kwargs: Any) -> Any:
@@ -102,9 +102,9 @@ def _instrument(counter: CallCounter) -> dict[str, float]:
         finally:
             timing["open_stores_s"] += time.perf_counter() - started
 
-    # s3_client looks ``client`` up in its module at call time; collect imported open_store by name.
+    # s3_client looks ``client`` up in its module at call time; collect opens stores through StoreOpener.
     setattr(drill.storage.aws, "client", client)  # noqa: B010 - mypy would refuse a plain assignment
-    setattr(drill.collect, "open_store", open_store)  # noqa: B010
+    setattr(drill.storage.StoreOpener, "open", open_store)  # noqa: B010
     return timing
 
 

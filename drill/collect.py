@@ -20,7 +20,7 @@ from drill.facts import DatabaseFacts, DatabaseTargetFacts, SnapshotListing, Tar
 from drill.listing import SIDECAR_LIMIT, list_snapshots, parse_sidecar, sidecar_key
 from drill.model import Unavailable
 from drill.posture import BucketPosture, ObjectProtection, Sidecar
-from drill.storage import StorageError, StorageErrorKind, Store, open_store
+from drill.storage import StorageError, StorageErrorKind, Store, StoreOpener
 
 T = TypeVar("T")
 _Pair = tuple[str, str]  # (target name, snapshot pattern)
@@ -82,9 +82,10 @@ def _latest(store: Store | Unavailable, listing: SnapshotListing | Unavailable) 
 class _Stores:
     """Each target's store, opened once; a store that cannot be opened is Unavailable."""
 
-    def __init__(self, targets: tuple[Target, ...], environ: Mapping[str, str]) -> None:
+    def __init__(self, targets: tuple[Target, ...], environ: Mapping[str, str], concurrency: int) -> None:
+        self._opener = StoreOpener(environ, concurrency=concurrency)
         self._opened: dict[str, Store | Unavailable] = {
-            target.name: attempt(partial(open_store, target, environ)) for target in targets
+            target.name: attempt(partial(self._opener.open, target)) for target in targets
         }
 
     def get(self, name: str) -> Store | Unavailable:
@@ -104,6 +105,7 @@ class _Stores:
         for store in self._opened.values():
             if not isinstance(store, Unavailable):
                 store.close()
+        self._opener.close()
 
 
 def _gather(
@@ -131,7 +133,7 @@ def collect(
     used = {name for database in selected for name in database.targets}
     targets = tuple(target for target in config.targets if databases is None or target.name in used)
     pairs = sorted({(name, database.snapshot_pattern) for database in selected for name in database.targets})
-    stores = _Stores(targets, environ)
+    stores = _Stores(targets, environ, concurrency)
     try:
         with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="drill-collect") as pool:
             postures, listings, latest = _gather(pool, stores, config, [t.name for t in targets], pairs)

@@ -2,39 +2,55 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from drill.config import Target, TargetType
 from drill.storage.base import StorageError, StorageErrorKind, Store
 
-
-def _filesystem(target: Target, environ: Mapping[str, str]) -> Store:
-    from drill.storage.filesystem import FilesystemStore
-
-    return FilesystemStore(target)
+if TYPE_CHECKING:
+    from drill.storage.aws import SharedS3Clients
 
 
-def _s3(target: Target, environ: Mapping[str, str]) -> Store:
-    from drill.storage.s3 import S3Store  # boto3 is imported only when an S3 target exists
+class StoreOpener:
+    """Opens stores for many targets at once, sharing what is costly to build (AWS sessions and
+    clients) between targets that use the same credentials. Close it after the stores it opened."""
 
-    return S3Store(target, environ)
+    def __init__(self, environ: Mapping[str, str], *, concurrency: int = 8) -> None:
+        self._environ = environ
+        self._concurrency = concurrency
+        self._s3: SharedS3Clients | None = None
 
+    def open(self, target: Target) -> Store:
+        if target.type is TargetType.FILESYSTEM:
+            from drill.storage.filesystem import FilesystemStore
 
-def _gcs(target: Target, environ: Mapping[str, str]) -> Store:
-    from drill.storage.gcs import GcsStore  # the GCS client is slow to import; only when needed
+            return FilesystemStore(target)
+        if target.type is TargetType.S3:
+            # boto3 is imported only when an S3 target exists.
+            from drill.storage.aws import SharedS3Clients
+            from drill.storage.s3 import S3Store
 
-    return GcsStore(target, environ)
+            if self._s3 is None:
+                # A shared client serves every worker at once: its pool must fit them all.
+                self._s3 = SharedS3Clients(self._environ, pool_size=max(20, self._concurrency))
+            return S3Store(target, self._environ, shared=self._s3)
+        from drill.storage.gcs import GcsStore  # the GCS client is slow to import; only when needed
 
+        return GcsStore(target, self._environ)
 
-_BACKENDS: dict[TargetType, Callable[[Target, Mapping[str, str]], Store]] = {
-    TargetType.FILESYSTEM: _filesystem,
-    TargetType.S3: _s3,
-    TargetType.GCS: _gcs,
-}
+    def close(self) -> None:
+        if self._s3 is not None:
+            self._s3.close()
 
 
 def open_store(target: Target, environ: Mapping[str, str]) -> Store:
-    return _BACKENDS[target.type](target, environ)
+    """One store with clients of its own; ``store.close()`` releases them."""
+    if target.type is TargetType.S3:
+        from drill.storage.s3 import S3Store
+
+        return S3Store(target, environ)
+    return StoreOpener(environ).open(target)
 
 
-__all__ = ["StorageError", "StorageErrorKind", "Store", "open_store"]
+__all__ = ["StorageError", "StorageErrorKind", "Store", "StoreOpener", "open_store"]

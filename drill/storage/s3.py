@@ -21,7 +21,7 @@ from botocore.exceptions import (
 from drill.config import Target
 from drill.model import Checksum, Snapshot
 from drill.posture import ObjectProtection, S3BucketPosture
-from drill.storage.aws import aws_session, s3_client
+from drill.storage.aws import SharedS3Clients, aws_session, s3_client
 from drill.storage.base import StorageError, StorageErrorKind
 from drill.storage.s3_posture import head_checksums, object_protection, read_posture
 
@@ -43,17 +43,28 @@ _UNSUPPORTED = {"NotImplemented", "501"}
 
 class S3Store:
     def __init__(
-        self, target: Target, environ: Mapping[str, str], *, page_size: int = 1000, max_attempts: int = 5
+        self,
+        target: Target,
+        environ: Mapping[str, str],
+        *,
+        page_size: int = 1000,
+        max_attempts: int = 5,
+        shared: SharedS3Clients | None = None,
     ) -> None:
+        """``shared``: take the client from there (and leave closing it to its owner)."""
         assert target.bucket is not None  # guaranteed by config validation
         self.target = target
         self.bucket = target.bucket
         self.page_size = page_size
+        self._owns_client = shared is None
         try:
-            session = aws_session(target.credentials, target.region, environ)
+            if shared is not None:
+                self.client = shared.for_target(target)
+            else:
+                session = aws_session(target.credentials, target.region, environ)
+                self.client = s3_client(session, target, max_attempts=max_attempts)
         except StorageError as error:
             raise StorageError(error.kind, f"Target {target.name}: {error}") from None
-        self.client = s3_client(session, target, max_attempts=max_attempts)
         self._bucket_seen = False
 
     def iter_objects(self, prefix: str) -> Iterator[Snapshot]:
@@ -176,7 +187,8 @@ class S3Store:
             body.close()
 
     def close(self) -> None:
-        self.client.close()
+        if self._owns_client:
+            self.client.close()
 
     def _bucket_missing(self) -> StorageError:
         return StorageError(
