@@ -135,9 +135,9 @@ def drill_database(
                 return outcome(failed_stage="fetch", failure=f"{snapshot.key}: {problem}")
             finally:
                 timings["download_seconds"] = time.monotonic() - started
-        waiting = time.monotonic()
-        target: ScratchTarget = starting.result()  # raises RestoreSetupError if the server never came up
-        timings["server_wait_seconds"] = time.monotonic() - waiting
+            waiting = time.monotonic()
+            target: ScratchTarget = starting.result()  # RestoreSetupError if the server never came up
+            timings["server_wait_seconds"] = time.monotonic() - waiting
         described = {
             "dump_format": fetched.info.format.value,
             "dump_version": fetched.info.dump_version,
