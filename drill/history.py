@@ -57,15 +57,20 @@ def entries(report_dir: Path) -> Iterator[dict[str, Any]]:
 
 def drills_of(report_dir: Path, database: str) -> Iterator[PreviousDrill]:
     for entry in entries(report_dir):
-        drill = (entry.get("drills") or {}).get(database)
-        if not isinstance(drill, dict) or "finished_at" not in entry:
+        try:
+            drill = (entry.get("drills") or {}).get(database)
+            if not isinstance(drill, dict) or "finished_at" not in entry:
+                continue
+            parsed = PreviousDrill(
+                run_id=str(entry.get("run_id")),
+                finished_at=datetime.fromisoformat(str(entry["finished_at"])),
+                passed=bool(drill.get("passed")),
+                table_rows={str(k): int(v) for k, v in (drill.get("table_rows") or {}).items()},
+            )
+        except (ValueError, TypeError, AttributeError):
+            # A hand-edited or foreign line is skipped: it must not cost the run its drill.
             continue
-        yield PreviousDrill(
-            run_id=str(entry.get("run_id")),
-            finished_at=datetime.fromisoformat(str(entry["finished_at"])),
-            passed=bool(drill.get("passed")),
-            table_rows={str(k): int(v) for k, v in (drill.get("table_rows") or {}).items()},
-        )
+        yield parsed
 
 
 def previous_drill(report_dir: Path, database: str) -> PreviousDrill | None:
@@ -98,6 +103,7 @@ def summary(run: DrillRun) -> dict[str, Any]:
                 "snapshot_size",
                 "source_target",
                 "download_seconds",
+                "server_wait_seconds",
                 "restore_seconds",
                 "verify_seconds",
                 "total_seconds",

@@ -7,8 +7,10 @@ so that no restore keeps running after drill has given up on it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import tempfile
 import time
@@ -21,7 +23,19 @@ from drill.restore.formats import DumpFormat
 
 _ERROR_TAIL = 20
 # Roles a plain dump names; a scratch cluster lacks them, and ON_ERROR_STOP would end the restore.
-_ROLE = re.compile(rb"(?:OWNER TO|GRANT .+? TO|SET ROLE|SET SESSION AUTHORIZATION)\s+\"?([A-Za-z_][\w$]*)\"?")
+# A name as pg_dump writes it (fmtId): bare when lower case, else in double quotes; a string
+# literal after SET SESSION AUTHORIZATION (--use-set-session-authorization).
+_NAME = rb'"(?:[^"\n]|"")+"|\'(?:[^\'\n]|\'\')+\'|[A-Za-z_\x80-\xff][\w$\x80-\xff]*'
+_ROLE_LIST = re.compile(
+    rb"(?:OWNER TO|GRANT .+? TO|FOR ROLE|USER MAPPING FOR|CREATE POLICY .+? TO|SET ROLE|SET SESSION AUTHORIZATION)"
+    rb"\s+((?:" + _NAME + rb")(?:\s*,\s*(?:" + _NAME + rb"))*)"
+)
+_ROLE_NAME = re.compile(_NAME)
+# Bare words in a role's place that are not roles.
+_NOT_ROLES = frozenset({"public", "current_user", "session_user", "current_role", "default", "none"})
+# The statements that name roles are short lines; a longer unfinished line (a COPY row) is read on
+# from this many bytes before its end, so a role name is never cut at a chunk boundary.
+_LONGEST_STATEMENT = 1 << 16
 
 
 class RestoreFailed(Exception):
@@ -60,15 +74,37 @@ def command(
 
 
 def roles_named(path: Path, chunk_size: int = 1 << 22) -> set[str]:
-    """The role names a plain SQL dump refers to, read in chunks (a dump may be many GB)."""
+    """The role names a plain SQL dump refers to, read in chunks (a dump may be many GB).
+
+    Reserved ``pg_`` roles are left out: every cluster that knows them has them, and CREATE ROLE
+    refuses the prefix.
+    """
     roles: set[str] = set()
-    tail = b""
+    pending = b""  # the unfinished last line of what was read so far
     with path.open("rb") as handle:
         while chunk := handle.read(chunk_size):
-            block = tail + chunk
-            roles.update(match.decode() for match in _ROLE.findall(block))
-            tail = block[-256:]
-    return roles - {"PUBLIC", "public", "CURRENT_USER", "SESSION_USER", "CURRENT_ROLE"}
+            block = pending + chunk
+            cut = max(block.rfind(b"\n") + 1, len(block) - _LONGEST_STATEMENT)
+            roles.update(_roles_in(block[:cut]))
+            pending = block[cut:]
+    roles.update(_roles_in(pending))
+    return roles
+
+
+def _roles_in(text: bytes) -> set[str]:
+    roles = set()
+    for names in _ROLE_LIST.findall(text):
+        for raw in _ROLE_NAME.findall(names):
+            if raw[:1] in (b'"', b"'"):
+                quote = raw[:1]
+                name = raw[1:-1].replace(quote + quote, quote).decode("utf-8", "replace")
+            else:
+                name = raw.lower().decode("utf-8", "replace")  # unquoted names fold to lower case
+                if name in _NOT_ROLES:
+                    continue
+            if not name.startswith("pg_"):
+                roles.add(name)
+    return roles
 
 
 def run(
@@ -103,7 +139,10 @@ def run(
             ) from None
         finally:
             if process.poll() is None:
-                process.kill()
+                # The whole group: pg_restore --jobs forks workers that outlive a killed parent
+                # while their statement runs. The group is the child's own (start_new_session).
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         errors.seek(0)
         lines = [line for line in errors.read().decode("utf-8", "replace").splitlines() if line.strip()]

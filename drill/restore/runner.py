@@ -80,11 +80,16 @@ def _started(scratch: AbstractContextManager[ScratchTarget], stack: ExitStack) -
 
 
 def _create_roles(target: ScratchTarget, roles: set[str]) -> None:
-    """Plain dumps name their owners; a throwaway cluster gets them as roles that cannot log in."""
+    """Plain dumps name their owners; a throwaway cluster gets them as roles that cannot log in.
+
+    They are superusers of the throwaway cluster, because a dump made with
+    ``--use-set-session-authorization`` creates each object as its owner, which then needs every
+    privilege the original owner held; the cluster and its roles are deleted after the drill.
+    """
     with psycopg.connect(target.conninfo(), autocommit=True) as connection:
         existing = {row[0] for row in connection.execute("SELECT rolname FROM pg_roles")}
         for role in sorted(roles - existing):
-            connection.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
+            connection.execute(sql.SQL("CREATE ROLE {} NOLOGIN SUPERUSER").format(sql.Identifier(role)))
 
 
 def drill_database(

@@ -27,6 +27,8 @@ WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') 
 ORDER BY 1, 2
 """
 
+# Indexes with storage only: a partitioned table's index (relkind 'I') has none, and amcheck
+# refuses it; its partitions' indexes are checked one by one.
 _BTREE_INDEXES = """
 SELECT c.oid::regclass::text, t.oid::regclass::text
 FROM pg_index i
@@ -34,14 +36,16 @@ JOIN pg_class c ON c.oid = i.indexrelid
 JOIN pg_class t ON t.oid = i.indrelid
 JOIN pg_am a ON a.oid = c.relam
 JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE a.amname = 'btree' AND i.indisvalid AND i.indisready AND c.relpersistence <> 't' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+WHERE a.amname = 'btree' AND c.relkind = 'i' AND i.indisvalid AND i.indisready AND c.relpersistence <> 't' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
 ORDER BY 1
 """
 
 # Sequences owned by a column (serial, or identity): they must not be behind the column's maximum.
+# A descending sequence counts down past the column's minimum instead: not compared.
 _OWNED_SEQUENCES = """
 SELECT sn.nspname, s.relname, tn.nspname, t.relname, a.attname
 FROM pg_class s
+JOIN pg_sequence q ON q.seqrelid = s.oid AND q.seqincrement > 0
 JOIN pg_namespace sn ON sn.oid = s.relnamespace
 JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass
     AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')

@@ -1,0 +1,367 @@
+"""The run history: history.jsonl is appended to, never rewritten, and survives a run killed mid-write."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from drill import history
+from drill.facts import PreviousDrill
+from drill.model import ConfigIdentity, DrillRun, Finding, Severity, Status
+
+DAY_1 = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
+SECRET = "hunter2-s3cr3t"
+DSN = f"postgresql://drill:{SECRET}@db.internal:5432/orders"
+
+
+def finding(check: str, status: Status, database: str | None = "orders", **evidence: Any) -> Finding:
+    return Finding(
+        check=check,
+        status=status,
+        severity=Severity.HIGH,
+        message=f"{check} on {database}: {status.value}",
+        database=database,
+        evidence=evidence,
+    )
+
+
+def restore(status: Status = Status.PASS, database: str = "orders", **evidence: Any) -> Finding:
+    fields: dict[str, Any] = {
+        "snapshot": f"{database}/{database}-1.dump",
+        "snapshot_size": 4096,
+        "source_target": "vault",
+        "download_seconds": 1.5,
+        "server_wait_seconds": 0.25,
+        "restore_seconds": 12.25,
+        "verify_seconds": 2.0,
+        "total_seconds": 16.0,
+        "rto_seconds": 3600.0,
+        "snapshot_age_seconds": 7200,
+    }
+    fields.update(evidence)
+    return finding("restore", status, database, **fields)
+
+
+def integrity(rows: dict[str, int], status: Status = Status.PASS, database: str = "orders") -> Finding:
+    return finding(
+        "integrity",
+        status,
+        database,
+        table_rows=rows,
+        total_rows=sum(rows.values()),
+        data_age_seconds=5400,
+    )
+
+
+def run(run_id: str, day: int, *findings: Finding, command: str = "run") -> DrillRun:
+    started = DAY_1 + timedelta(days=day - 1)
+    return DrillRun(
+        run_id=run_id,
+        command=command,
+        started_at=started,
+        finished_at=started + timedelta(minutes=5, seconds=1.2345),
+        config=ConfigIdentity(path="/etc/drill/drill.toml", sha256="ab" * 32),
+        drill_version="0.1.0",
+        findings=findings,
+    )
+
+
+def record(report_dir: Path, *runs: DrillRun) -> None:
+    for each in runs:
+        history.append(report_dir, history.summary(each))
+
+
+# Appending and reading.
+
+
+def test_entries_come_back_in_the_order_they_were_appended(tmp_path: Path) -> None:
+    report_dir = tmp_path / "reports" / "nested"  # created on the first append
+    first = {"run_id": "r1", "at": datetime(2026, 11, 1, tzinfo=UTC), "counts": {"pass": 3}}
+    second = {"run_id": "r2", "note": 'ünïcode and "quotes"\nand a newline'}
+
+    history.append(report_dir, first)
+    history.append(report_dir, second)
+
+    assert list(history.entries(report_dir)) == [
+        {"run_id": "r1", "at": "2026-11-01 00:00:00+00:00", "counts": {"pass": 3}},
+        second,
+    ]
+    lines = (report_dir / history.HISTORY_FILE).read_bytes().split(b"\n")
+    assert len(lines) == 3 and lines[-1] == b""  # one line per entry, each ended
+
+
+def test_no_history_means_no_entries_and_no_drills(tmp_path: Path) -> None:
+    assert list(history.entries(tmp_path)) == []
+    assert list(history.drills_of(tmp_path, "orders")) == []
+    assert history.previous_drill(tmp_path, "orders") is None
+    assert history.last_passing_drill(tmp_path, "orders") is None
+    assert not (tmp_path / history.HISTORY_FILE).exists()  # reading creates nothing
+
+
+def test_a_torn_last_line_spoils_neither_earlier_entries_nor_the_next_append(tmp_path: Path) -> None:
+    record(tmp_path, run("r1", 1, restore(), integrity({"public.orders": 100})))
+    record(tmp_path, run("r2", 2, restore(), integrity({"public.orders": 110})))
+    path = tmp_path / history.HISTORY_FILE
+    intact = path.read_bytes()
+    # A run killed in the middle of its write: part of a line, no newline.
+    torn = json.dumps(history.summary(run("r3", 3, restore(), integrity({"public.orders": 1}))))
+    with path.open("ab") as handle:
+        handle.write(torn[: len(torn) // 2].encode())
+
+    assert [entry["run_id"] for entry in history.entries(tmp_path)] == ["r1", "r2"]
+    assert history.previous_drill(tmp_path, "orders").table_rows == {"public.orders": 110}  # type: ignore[union-attr]
+
+    record(tmp_path, run("r4", 4, restore(), integrity({"public.orders": 120})))
+
+    assert [entry["run_id"] for entry in history.entries(tmp_path)] == ["r1", "r2", "r4"]
+    content = path.read_bytes()
+    assert content.startswith(intact)  # earlier lines are never rewritten
+    assert content.count(b"\n") == 4  # r1, r2, the torn fragment closed by r4's leading newline, r4
+    assert history.previous_drill(tmp_path, "orders").run_id == "r4"  # type: ignore[union-attr]
+
+
+def test_a_line_torn_inside_a_multibyte_character_is_skipped(tmp_path: Path) -> None:
+    history.append(tmp_path, {"run_id": "r1"})
+    with (tmp_path / history.HISTORY_FILE).open("ab") as handle:
+        handle.write('{"run_id": "r2", "note": "é'.encode()[:-1])  # half of the é
+
+    history.append(tmp_path, {"run_id": "r3"})
+
+    assert [entry["run_id"] for entry in history.entries(tmp_path)] == ["r1", "r3"]
+
+
+def test_foreign_lines_are_skipped(tmp_path: Path) -> None:
+    history.append(tmp_path, {"run_id": "r1"})
+    with (tmp_path / history.HISTORY_FILE).open("a", encoding="utf-8") as handle:
+        handle.write('[1, 2]\n"a string"\n\nnot json at all\n42\n')
+    history.append(tmp_path, {"run_id": "r2"})
+
+    assert list(history.entries(tmp_path)) == [{"run_id": "r1"}, {"run_id": "r2"}]
+
+
+def test_concurrent_appends_each_land_as_one_intact_line(tmp_path: Path) -> None:
+    def appender(worker: int) -> None:
+        for number in range(50):
+            history.append(tmp_path, {"worker": worker, "number": number, "pad": "x" * 500})
+
+    threads = [threading.Thread(target=appender, args=(worker,)) for worker in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    found = list(history.entries(tmp_path))
+    assert len(found) == 400
+    assert {(entry["worker"], entry["number"]) for entry in found} == {
+        (worker, number) for worker in range(8) for number in range(50)
+    }
+    # No line holds two entries or part of one. (A writer that reads the last byte while another's
+    # write is still landing may start on a fresh line it did not need: a blank line, skipped.)
+    lines = [line for line in (tmp_path / history.HISTORY_FILE).read_bytes().split(b"\n") if line.strip()]
+    assert len(lines) == 400
+    assert all(isinstance(json.loads(line), dict) for line in lines)
+
+
+# Looking drills up.
+
+
+def test_drills_are_picked_per_database(tmp_path: Path) -> None:
+    record(
+        tmp_path,
+        # Day 1: orders drilled cleanly; billing failed to restore, so nothing was counted.
+        run(
+            "r1",
+            1,
+            restore(),
+            integrity({"public.orders": 100, "public.lines": 400}),
+            restore(Status.FAIL, "billing"),
+            finding("integrity", Status.SKIPPED, "billing"),
+        ),
+        # Day 2: orders restored but lost rows; billing clean.
+        run(
+            "r2",
+            2,
+            restore(),
+            integrity({"public.orders": 10, "public.lines": 40}, Status.FAIL),
+            restore(database="billing"),
+            integrity({"public.invoices": 7}, database="billing"),
+        ),
+        # Day 3: posture checks only, nobody drilled.
+        run("r3", 3, finding("freshness", Status.PASS), command="check"),
+        # Day 4: the orders dump did not restore at all.
+        run("r4", 4, restore(Status.FAIL), finding("integrity", Status.SKIPPED, "orders")),
+    )
+    finished = {f"r{day}": DAY_1 + timedelta(days=day - 1, minutes=5, seconds=1.2345) for day in range(1, 5)}
+
+    assert list(history.drills_of(tmp_path, "orders")) == [
+        PreviousDrill("r1", finished["r1"], True, {"public.orders": 100, "public.lines": 400}),
+        PreviousDrill("r2", finished["r2"], False, {"public.orders": 10, "public.lines": 40}),
+        PreviousDrill("r4", finished["r4"], False, {}),
+    ]
+    assert [drill.run_id for drill in history.drills_of(tmp_path, "billing")] == ["r1", "r2"]
+
+    # The baseline for row counts is the last drill that counted rows, not one that restored nothing.
+    previous = history.previous_drill(tmp_path, "orders")
+    assert previous is not None and previous.run_id == "r2"
+    assert previous.finished_at == finished["r2"] and previous.finished_at.tzinfo is not None
+    assert history.previous_drill(tmp_path, "billing") == PreviousDrill(
+        "r2", finished["r2"], True, {"public.invoices": 7}
+    )
+
+    assert history.last_passing_drill(tmp_path, "orders") == finished["r1"]
+    assert history.last_passing_drill(tmp_path, "billing") == finished["r2"]
+    assert history.last_passing_drill(tmp_path, "payroll") is None
+    assert history.previous_drill(tmp_path, "payroll") is None
+
+
+def test_last_passing_drill_is_the_latest_by_time_not_by_line(tmp_path: Path) -> None:
+    # Two shards of CronJobs may finish out of order: the later drill can be written first.
+    record(
+        tmp_path,
+        run("late", 5, restore(), integrity({"public.orders": 1})),
+        run("early", 2, restore(), integrity({"public.orders": 1})),
+    )
+
+    assert history.last_passing_drill(tmp_path, "orders") == DAY_1 + timedelta(
+        days=4, minutes=5, seconds=1.2345
+    )
+
+
+def test_an_entry_without_a_finish_time_is_not_a_drill(tmp_path: Path) -> None:
+    history.append(
+        tmp_path, {"run_id": "odd", "drills": {"orders": {"passed": True, "table_rows": {"t": 1}}}}
+    )
+
+    assert list(history.drills_of(tmp_path, "orders")) == []
+    assert history.last_passing_drill(tmp_path, "orders") is None
+
+
+# The summary line.
+
+
+def test_summary_records_the_verdict_and_each_drill_in_brief(tmp_path: Path) -> None:
+    the_run = run(
+        "r1",
+        1,
+        restore(),
+        integrity({"public.orders": 100, "public.lines": 400}, Status.WARN),  # stale data: a warning
+        restore(database="billing"),
+        finding("integrity", Status.ERROR, "billing"),  # could not verify: not a pass
+        finding("freshness", Status.FAIL, "orders"),
+        finding("immutability", Status.PASS, None),
+    )
+
+    line = history.summary(the_run)
+
+    assert line["schema"] == "drill.history/v1"
+    assert (line["run_id"], line["command"], line["status"]) == ("r1", "run", "fail")
+    assert line["started_at"] == "2026-11-01T03:00:00+00:00"
+    assert line["duration_seconds"] == 301.235
+    assert line["config_sha256"] == "ab" * 32
+    assert line["counts"] == {"pass": 3, "warn": 1, "fail": 1, "error": 1, "skipped": 0}
+    assert line["failing"] == [
+        {"check": "integrity", "status": "error", "database": "billing", "target": None, "agent": None},
+        {"check": "freshness", "status": "fail", "database": "orders", "target": None, "agent": None},
+    ]
+    assert line["drills"]["orders"] == {
+        "passed": True,
+        "snapshot": "orders/orders-1.dump",
+        "snapshot_size": 4096,
+        "source_target": "vault",
+        "download_seconds": 1.5,
+        "server_wait_seconds": 0.25,
+        "restore_seconds": 12.25,
+        "verify_seconds": 2.0,
+        "total_seconds": 16.0,
+        "rto_seconds": 3600.0,
+        "snapshot_age_seconds": 7200,
+        "table_rows": {"public.orders": 100, "public.lines": 400},
+        "total_rows": 500,
+        "data_age_seconds": 5400,
+    }
+    assert line["drills"]["billing"]["passed"] is False
+    assert set(line["drills"]) == {"orders", "billing"}  # posture findings are not drills
+
+    history.append(tmp_path, line)
+    assert [entry["run_id"] for entry in history.entries(tmp_path)] == ["r1"]
+    assert history.last_passing_drill(tmp_path, "orders") == the_run.finished_at
+    assert history.last_passing_drill(tmp_path, "billing") is None
+
+
+def test_summary_never_carries_secret_values(tmp_path: Path) -> None:
+    leaky = Finding(
+        check="restore",
+        status=Status.FAIL,
+        severity=Severity.CRITICAL,
+        message=f"Restore drill failed at restore: could not connect to {DSN}",
+        database="orders",
+        evidence={
+            "snapshot": "orders/orders-1.dump",
+            "source_target": "vault",
+            "dsn": DSN,
+            "password": SECRET,
+            "environment": {"PGPASSWORD": SECRET, "AWS_SECRET_ACCESS_KEY": SECRET},
+            "failure": f"psql: error: password authentication failed ({SECRET})",
+        },
+        remediation=f"Try PGPASSWORD={SECRET} psql {DSN}",
+    )
+    agent = Finding(
+        check="trust_separation",
+        status=Status.FAIL,
+        severity=Severity.CRITICAL,
+        message=f"Agent ci holds key AKIA... with secret {SECRET} that can delete backups",
+        target="vault",
+        agent="ci",
+        evidence={"secret_access_key": SECRET, "session_token": SECRET},
+    )
+    integrity_leak = Finding(
+        check="integrity",
+        status=Status.PASS,
+        severity=Severity.HIGH,
+        message="ok",
+        database="orders",
+        evidence={"table_rows": {"public.orders": 3}, "total_rows": 3, "conninfo": DSN},
+    )
+    the_run = run("r1", 1, leaky, agent, integrity_leak)
+
+    line = history.summary(the_run)
+    history.append(tmp_path, line)
+
+    written = (tmp_path / history.HISTORY_FILE).read_text(encoding="utf-8")
+    assert SECRET not in written
+    assert "db.internal" not in written  # not even the DSN's host
+    assert "PGPASSWORD" not in written
+    # What it does keep is the judgement and the whom.
+    assert line["failing"] == [
+        {"check": "restore", "status": "fail", "database": "orders", "target": None, "agent": None},
+        {"check": "trust_separation", "status": "fail", "database": None, "target": "vault", "agent": "ci"},
+    ]
+    assert line["drills"]["orders"]["passed"] is False
+    assert line["drills"]["orders"]["table_rows"] == {"public.orders": 3}
+
+
+def test_a_malformed_drill_entry_is_skipped_not_fatal(tmp_path: Path) -> None:
+    history.append(
+        tmp_path, {"run_id": "bad", "finished_at": "not a date", "drills": {"orders": {"passed": True}}}
+    )
+    history.append(
+        tmp_path,
+        {
+            "run_id": "odd",
+            "finished_at": "2026-11-01T00:00:00+00:00",
+            "drills": {"orders": {"table_rows": ["x"]}},
+        },
+    )
+    history.append(
+        tmp_path,
+        {
+            "run_id": "good",
+            "finished_at": "2026-11-02T00:00:00+00:00",
+            "drills": {"orders": {"passed": True, "table_rows": {"t": 1}}},
+        },
+    )
+    assert [drill.run_id for drill in history.drills_of(tmp_path, "orders")] == ["good"]
+    assert history.last_passing_drill(tmp_path, "orders") == datetime(2026, 11, 2, tzinfo=UTC)
