@@ -21,6 +21,7 @@ from drill.listing import SIDECAR_LIMIT, list_snapshots, parse_sidecar, sidecar_
 from drill.model import Unavailable
 from drill.posture import BucketPosture, ObjectProtection, Sidecar
 from drill.storage import StorageError, StorageErrorKind, Store, StoreOpener
+from drill.trust_facts import AgentFacts, AgentTargetFacts, VerifierTargetFacts
 
 T = TypeVar("T")
 _Pair = tuple[str, str]  # (target name, snapshot pattern)
@@ -31,6 +32,10 @@ class CollectedFacts:
     targets: tuple[TargetFacts, ...]
     databases: tuple[DatabaseFacts, ...]
     database_targets: tuple[DatabaseTargetFacts, ...]
+    # Trust evidence, added by the engine once the storage facts are in (see drill.trust).
+    agents: tuple[AgentFacts, ...] = ()
+    agent_targets: tuple[AgentTargetFacts, ...] = ()
+    verifier_targets: tuple[VerifierTargetFacts, ...] = ()
 
 
 def strictest(policies: list[Policy], default: Policy) -> Policy:

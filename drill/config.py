@@ -94,6 +94,20 @@ class Credentials(_Frozen):
             raise ValueError("access_key_id_env and secret_access_key_env go together; name both")
         return self
 
+    @property
+    def configured(self) -> bool:
+        """False for an empty table (the SDK's default chain): for an agent, that names no credentials."""
+        return self != Credentials()
+
+    @property
+    def provider(self) -> str | None:
+        """Which cloud these credentials belong to: "aws", "gcp", "anonymous", or None if empty."""
+        if self.service_account_file:
+            return "gcp"
+        if self.profile or self.credentials_file or self.access_key_id_env:
+            return "aws"
+        return "anonymous" if self.anonymous else None
+
     def env_names(self) -> tuple[str, ...]:
         names = (self.access_key_id_env, self.secret_access_key_env, self.session_token_env)
         return tuple(name for name in names if name)
@@ -147,13 +161,19 @@ class Target(_Frozen):
     media: str | None = None
     immutable: bool = False
     credentials: Credentials = Credentials()
+    # Trust separation: who owns the bucket (AWS account id or GCP project; default: the account of
+    # drill's own credentials for it) and which principal writes the backups (ARN or email).
+    account: str | None = None
+    writer: str | None = None
 
     @model_validator(mode="after")
     def _location(self) -> Target:
         if self.type is TargetType.FILESYSTEM:
             if not self.path:
                 raise ValueError("a filesystem target needs 'path'")
-            stray = [key for key in ("bucket", "region", "endpoint_url") if getattr(self, key)]
+            stray = [
+                key for key in ("bucket", "region", "endpoint_url", "account", "writer") if getattr(self, key)
+            ]
             if stray:
                 raise ValueError(f"a filesystem target takes 'path', not {', '.join(stray)}")
         else:
@@ -215,6 +235,9 @@ class Agent(_Frozen):
     credentials: Credentials = Credentials()
     paths: tuple[str, ...] = ()
     env_file: str | None = None
+    # Allow probes that may leave a trace: on a versioned bucket, DeleteObject of a key that does
+    # not exist adds a delete marker for that key (nothing else changes).
+    trace_probes: bool = False
 
 
 class ReportSettings(_Frozen):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from drill.config import Credentials, Target, TargetType
@@ -26,3 +28,27 @@ def make_target(type: TargetType = TargetType.S3, **overrides: Any) -> Target:
     }
     fields.update(overrides)
     return Target(**fields)
+
+
+def write_service_account_key(
+    path: Path, *, project: str = "backup-project", email: str | None = None
+) -> Path:
+    """A service-account key file in Google's format, with a freshly generated RSA key."""
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: PLC0415
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    info = {
+        "type": "service_account",
+        "project_id": project,
+        "private_key_id": "0123456789abcdef0123456789abcdef01234567",
+        "private_key": pem,
+        "client_email": email or f"drill@{project}.iam.gserviceaccount.com",
+        "client_id": "1",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }
+    path.write_text(json.dumps(info))
+    return path

@@ -28,16 +28,18 @@ def gcs_client(
     StorageError(INVALID) when the named file or the default credentials cannot be loaded.
     """
     options = {"api_endpoint": endpoint_url} if endpoint_url else None
-    google_credentials: Any
-    project: str | None
-    if credentials.anonymous:
-        google_credentials, project = AnonymousCredentials(), EMULATOR_PROJECT  # type: ignore[no-untyped-call]
-    elif credentials.service_account_file:
-        google_credentials = _service_account(credentials.service_account_file)
-        project = google_credentials.project_id
-    else:
-        google_credentials, project = _default(environ)
+    google_credentials, project = load_credentials(credentials, environ)
     return storage.Client(project=project, credentials=google_credentials, client_options=options)
+
+
+def load_credentials(credentials: Credentials, environ: Mapping[str, str]) -> tuple[Any, str | None]:
+    """The google.auth credentials and project the table names; StorageError(INVALID) if unloadable."""
+    if credentials.anonymous:
+        return AnonymousCredentials(), EMULATOR_PROJECT  # type: ignore[no-untyped-call]
+    if credentials.service_account_file:
+        loaded = _service_account(credentials.service_account_file)
+        return loaded, loaded.project_id
+    return _default(environ)
 
 
 # google.auth is typed only in part: these constructors carry no annotations, hence the ignores.

@@ -1,0 +1,183 @@
+"""What a destructive permission would let its holder do to one bucket, given how the bucket is
+protected: shared by ``trust_separation`` (an agent's credentials) and ``verifier_least_privilege``
+(drill's own).
+
+The same permission means different things on different buckets. ``s3:DeleteObjectVersion`` on a
+bucket whose versions are locked in COMPLIANCE mode can remove a version only once its lock has
+passed; on an unlocked bucket it destroys backups now. So every allowed permission is classed by
+its effect on *this* bucket:
+
+- DESTROY: backup data can be deleted or overwritten now;
+- WEAKEN: the protection can be removed or shortened, or more access granted (then destroy);
+- HIDE: data can be hidden (delete markers, new versions), removed after its lock has passed, or
+  backups written later protected less, but every version locked now survives its full period;
+- NONE: the bucket's protection makes the permission harmless.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from checks._immutability import judge
+from drill.config import TargetType
+from drill.facts import TargetFacts
+from drill.model import Status, Unavailable
+from drill.permissions import GCS_DESTRUCTIVE, S3_DESTRUCTIVE
+from drill.posture import ObjectProtection, S3BucketPosture
+from drill.trust_facts import Access, Answer, EvidenceSource, PermissionAnswer
+
+
+class Effect(enum.IntEnum):
+    NONE = 0
+    HIDE = 1
+    WEAKEN = 2
+    DESTROY = 3
+
+
+# On a bucket whose snapshots are proven locked (S3 COMPLIANCE, locked GCS retention).
+_S3_LOCKED: Mapping[str, tuple[Effect, str]] = {
+    "s3:DeleteObject": (Effect.HIDE, "adds delete markers; locked versions stay"),
+    "s3:DeleteObjectVersion": (Effect.HIDE, "removes versions only once their lock has passed"),
+    "s3:PutObject": (Effect.HIDE, "writes new versions over the snapshots; locked versions stay"),
+    "s3:BypassGovernanceRetention": (Effect.NONE, "COMPLIANCE locks cannot be bypassed"),
+    "s3:PutObjectRetention": (Effect.NONE, "COMPLIANCE retention can only be extended"),
+    "s3:PutObjectLegalHold": (Effect.HIDE, "removes legal holds; the retention locks stay"),
+    "s3:PutBucketVersioning": (Effect.NONE, "versioning cannot be suspended on an Object Lock bucket"),
+    "s3:PutLifecycleConfiguration": (Effect.HIDE, "can expire versions as soon as their lock passes"),
+    "s3:PutBucketPolicy": (Effect.HIDE, "can grant itself more; locked versions stay locked"),
+    "s3:DeleteBucketPolicy": (Effect.HIDE, "removes the policy's denies; locked versions stay locked"),
+    "s3:PutBucketObjectLockConfiguration": (
+        Effect.HIDE,
+        "can shorten the default retention of backups written from now on; locked versions keep their dates",
+    ),
+    "s3:DeleteBucket": (Effect.NONE, "a bucket holding locked versions cannot be deleted"),
+}
+
+
+def _s3_unlocked(posture: S3BucketPosture) -> Mapping[str, tuple[Effect, str]]:
+    versioned = posture.versioning == "Enabled"
+    lock = posture.object_lock_enabled is True
+    return {
+        "s3:DeleteObject": (Effect.HIDE, "adds delete markers on the versioned bucket")
+        if versioned
+        else (Effect.DESTROY, "deletes snapshots outright: the bucket keeps no versions"),
+        "s3:DeleteObjectVersion": (Effect.DESTROY, "deletes snapshot versions that no COMPLIANCE lock holds"),
+        "s3:PutObject": (Effect.HIDE, "writes new versions over the snapshots")
+        if versioned
+        else (Effect.DESTROY, "overwrites snapshots: the bucket keeps no versions"),
+        "s3:BypassGovernanceRetention": (Effect.WEAKEN, "overrides GOVERNANCE-mode locks")
+        if lock
+        else (Effect.NONE, "the bucket has no Object Lock to bypass"),
+        "s3:PutObjectRetention": (Effect.WEAKEN, "can shorten GOVERNANCE retention")
+        if lock
+        else (Effect.NONE, "the bucket has no Object Lock"),
+        "s3:PutObjectLegalHold": (Effect.WEAKEN, "removes legal holds")
+        if lock
+        else (Effect.NONE, "the bucket has no Object Lock"),
+        "s3:PutBucketVersioning": (Effect.WEAKEN, "can suspend versioning")
+        if not lock
+        else (Effect.NONE, "versioning cannot be suspended on an Object Lock bucket"),
+        "s3:PutLifecycleConfiguration": (Effect.DESTROY, "can add a rule that expires every snapshot"),
+        "s3:PutBucketPolicy": (Effect.WEAKEN, "can grant itself any other permission on the bucket"),
+        "s3:DeleteBucketPolicy": (Effect.WEAKEN, "removes the policy's denies"),
+        "s3:PutBucketObjectLockConfiguration": (Effect.WEAKEN, "can change or remove the default retention"),
+        "s3:DeleteBucket": (Effect.WEAKEN, "can delete the bucket once it is emptied"),
+    }
+
+
+_GCS_LOCKED: Mapping[str, tuple[Effect, str]] = {
+    "storage.objects.delete": (Effect.HIDE, "deletes only objects older than the locked retention period"),
+    "storage.objects.create": (Effect.HIDE, "overwrites only objects older than the retention period"),
+    "storage.objects.update": (Effect.NONE, "a locked retention policy still holds every object"),
+    "storage.buckets.update": (
+        Effect.HIDE,
+        "can change lifecycle and versioning; a locked retention period can only grow",
+    ),
+    "storage.buckets.delete": (Effect.NONE, "a bucket with retained objects cannot be deleted"),
+    "storage.buckets.setIamPolicy": (Effect.HIDE, "can grant itself more; the locked policy still holds"),
+}
+_GCS_UNLOCKED: Mapping[str, tuple[Effect, str]] = {
+    "storage.objects.delete": (Effect.DESTROY, "deletes snapshots (soft delete, if on, only delays it)"),
+    "storage.objects.create": (Effect.DESTROY, "overwrites snapshots"),
+    "storage.objects.update": (Effect.WEAKEN, "can remove holds and unlocked object retention"),
+    "storage.buckets.update": (Effect.WEAKEN, "can remove or shorten the unlocked retention policy"),
+    "storage.buckets.delete": (Effect.WEAKEN, "can delete the bucket once it is emptied"),
+    "storage.buckets.setIamPolicy": (Effect.WEAKEN, "can grant itself any other permission"),
+}
+
+
+def proven_immutable(storage: TargetFacts) -> bool | None:
+    """True when the bucket and its newest snapshots are locked beyond override (COMPLIANCE, a
+    locked GCS policy); None when the posture could not be read."""
+    if isinstance(storage.posture, Unavailable):
+        return None
+    protections: list[ObjectProtection | None] = []
+    for copy in storage.latest:
+        if isinstance(copy.protection, Unavailable):
+            return None
+        if copy.protection is not None:
+            protections.append(copy.protection)
+    judgements = [judge(storage.target, storage.posture, p, storage.policy) for p in protections or [None]]
+    # GOVERNANCE allowed as a warning is not proof here: its holders may be exactly the agent.
+    return all(judgement.status is Status.PASS for judgement in judgements)
+
+
+def effects_for(storage: TargetFacts, locked: bool) -> Mapping[str, tuple[Effect, str]]:
+    posture = storage.posture
+    if storage.target.type is TargetType.GCS:
+        return _GCS_LOCKED if locked else _GCS_UNLOCKED
+    if locked:
+        return _S3_LOCKED
+    if isinstance(posture, S3BucketPosture):
+        return _s3_unlocked(posture)
+    return dict.fromkeys(S3_DESTRUCTIVE, (Effect.DESTROY, "the bucket's protection is unknown"))
+
+
+@dataclass
+class Assessment:
+    """Allowed, unknown and denied permissions of one principal on one bucket, by effect."""
+
+    allowed: dict[Effect, list[str]] = field(default_factory=dict)
+    unknown: dict[Effect, list[str]] = field(default_factory=dict)
+    denied: list[str] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+    def worst_allowed(self) -> Effect:
+        return max((effect for effect, items in self.allowed.items() if items), default=Effect.NONE)
+
+    def worst_unknown(self) -> Effect:
+        return max((effect for effect, items in self.unknown.items() if items), default=Effect.NONE)
+
+    def describe(self, effect: Effect, *, unknown: bool = False) -> str:
+        return "; ".join((self.unknown if unknown else self.allowed).get(effect, []))
+
+
+def assess(access: Access, storage: TargetFacts, locked: bool) -> Assessment:
+    effects = effects_for(storage, locked)
+    catalogue = GCS_DESTRUCTIVE if storage.target.type is TargetType.GCS else S3_DESTRUCTIVE
+    result = Assessment()
+    for permission in catalogue:
+        answer = access.answer(permission) or PermissionAnswer(
+            permission, Answer.UNKNOWN, EvidenceSource.PROBE, "no evidence was collected for it"
+        )
+        effect, meaning = effects[permission]
+        result.evidence.append(
+            {
+                "permission": permission,
+                "answer": answer.answer.value,
+                "source": answer.source.value,
+                "detail": answer.detail,
+                "effect": effect.name.lower(),
+            }
+        )
+        line = f"{permission} ({meaning})"
+        if answer.answer is Answer.ALLOWED:
+            result.allowed.setdefault(effect, []).append(line)
+        elif answer.answer is Answer.UNKNOWN:
+            result.unknown.setdefault(effect, []).append(f"{permission}: {answer.detail}")
+        else:
+            result.denied.append(permission)
+    return result

@@ -1,0 +1,197 @@
+"""trust_separation: an agent's credentials cannot destroy or weaken the backups on a target.
+
+Judged from evidence in this order of strength, each named in the finding: who the credentials
+are (their account against the bucket owner's, their principal against the backup writer's and
+drill's own), then the provider's own permission answers (IAM policy simulation, GCS
+testIamPermissions), what the bucket policy allows another account at all, and safe live probes.
+The answers are judged against the bucket's protection (see checks._trust): an agent that may
+delete but whose target is locked in COMPLIANCE can hide versions, not destroy them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from checks._trust import Assessment, Effect, assess, proven_immutable
+from drill.config import TargetType
+from drill.facts import known
+from drill.model import Scope, Severity, Status, Unavailable
+from drill.registry import Outcome, check
+from drill.trust_facts import AgentTargetFacts, Identity
+
+
+@check(
+    "trust_separation",
+    severity=Severity.CRITICAL,
+    scope=Scope.AGENT_TARGET,
+    remediation=(
+        "Take the destructive permissions named in the finding away from the agent's principal "
+        "(or keep the backups in another account or project that grants it nothing), and lock the "
+        "backups: S3 Object Lock in COMPLIANCE mode, a locked GCS retention policy."
+    ),
+)
+def trust_separation(facts: AgentTargetFacts) -> Iterator[Outcome]:
+    """Agent credentials cannot delete or weaken the backups (identity, IAM, probes)."""
+    if facts.target.type is TargetType.FILESYSTEM:
+        yield _filesystem(facts)
+        return
+    if facts.access is None:
+        provider = facts.agent.credentials.provider
+        yield Outcome.passed(
+            f"Agent {facts.agent.name} holds no {_cloud(facts)} credentials "
+            f"({'none configured' if provider is None else provider + ' credentials only'}); "
+            f"it cannot act on {facts.target.name}.",
+            evidence=["credential kind"],
+        )
+        return
+    access = known(facts.access)
+    identity = access.identity
+    evidence: dict[str, Any] = {"agent_identity": _identity(identity), "owner_account": facts.owner_account}
+    if isinstance(facts.verifier, Identity):
+        evidence["drill_identity"] = _identity(facts.verifier)
+    if isinstance(identity, Identity) and facts.target.writer and identity.principal == facts.target.writer:
+        yield Outcome(
+            Status.FAIL,
+            f"Agent {facts.agent.name} acts as {identity.principal}, the principal that writes the backups "
+            f"on {facts.target.name}: whoever can write them can destroy them.",
+            {**evidence, "evidence": ["identity"]},
+            Severity.CRITICAL,
+        )
+        return
+    locked = proven_immutable(facts.storage)
+    if locked is None:
+        yield Outcome.errored(
+            f"Cannot judge agent {facts.agent.name} on {facts.target.name}: the bucket's protection could "
+            "not be read (see the immutability finding).",
+            **evidence,
+        )
+        return
+    assessment = assess(access, facts.storage, locked)
+    evidence.update(
+        permissions=assessment.evidence,
+        gaps=list(access.gaps),
+        locked=locked,
+        other_immutable_copies=_other_locked(facts),
+        evidence=_sources(identity, assessment),
+    )
+    yield _verdict(facts, identity, assessment, locked, evidence)
+
+
+def _verdict(
+    facts: AgentTargetFacts,
+    identity: Identity | Unavailable,
+    assessment: Assessment,
+    locked: bool,
+    evidence: dict[str, Any],
+) -> Outcome:
+    who = f"Agent {facts.agent.name}{_as(identity)}"
+    where = facts.target.name
+    worst = assessment.worst_allowed()
+    # Losing this copy is survivable only if another copy of the same backups is locked.
+    survivable = bool(evidence["other_immutable_copies"])
+    severity = Severity.HIGH if survivable else Severity.CRITICAL
+    elsewhere = (
+        f" (locked copies survive on {', '.join(evidence['other_immutable_copies'])})"
+        if survivable
+        else " (no other copy is locked)"
+    )
+    if worst is Effect.DESTROY:
+        return Outcome(
+            Status.FAIL,
+            f"{who} could destroy the backups on {where}{elsewhere}: {assessment.describe(Effect.DESTROY)}.",
+            evidence,
+            severity,
+        )
+    if worst is Effect.WEAKEN:
+        return Outcome(
+            Status.FAIL,
+            f"{who} could weaken the protection of the backups on {where}{elsewhere}: "
+            f"{assessment.describe(Effect.WEAKEN)}.",
+            evidence,
+            severity,
+        )
+    if assessment.worst_unknown() >= Effect.WEAKEN:
+        unknown = "; ".join(
+            assessment.describe(effect, unknown=True)
+            for effect in (Effect.DESTROY, Effect.WEAKEN)
+            if assessment.unknown.get(effect)
+        )
+        return Outcome.errored(
+            f"Cannot tell whether {who} could destroy or weaken the backups on {where}: {unknown}.",
+            **evidence,
+        )
+    separation = _separation(facts, identity)
+    if worst is Effect.HIDE or assessment.worst_unknown() is Effect.HIDE:
+        allowed = assessment.describe(Effect.HIDE)
+        unverified = assessment.describe(Effect.HIDE, unknown=True)
+        detail = "; ".join(
+            part for part in (allowed, f"not verified: {unverified}" if unverified else "") if part
+        )
+        if locked:
+            kind = "COMPLIANCE mode" if facts.target.type is TargetType.S3 else "a locked retention policy"
+            why = f"which are locked in {kind}, but could hide them, expire them once their lock passes, or protect later backups less"
+        else:
+            why = (
+                "whose bucket keeps every version, but could hide them behind delete markers or new versions"
+            )
+        return Outcome(
+            Status.WARN, f"{who} cannot destroy the backups on {where}, {why}: {detail}.", evidence
+        )
+    return Outcome.passed(
+        f"{who} cannot delete or weaken the backups on {where}{separation}: "
+        f"{len(assessment.denied)} destructive permissions denied ({', '.join(evidence['evidence'])}).",
+        **evidence,
+    )
+
+
+def _filesystem(facts: AgentTargetFacts) -> Outcome:
+    path = facts.target.path
+    if facts.agent_paths_reach_target:
+        return Outcome(
+            Status.FAIL,
+            f"The backups of {facts.target.name} ({path}) lie inside the paths agent {facts.agent.name} "
+            "can reach: one command in its workspace deletes them with the data.",
+            {"path": path, "agent_paths": list(facts.agent.paths), "evidence": ["paths"]},
+            Severity.CRITICAL,
+        )
+    return Outcome.skipped(
+        f"{facts.target.name} ({path}) is outside agent {facts.agent.name}'s paths; drill cannot judge "
+        "the agent's operating-system permissions on it.",
+        path=path,
+        agent_paths=list(facts.agent.paths),
+    )
+
+
+def _separation(facts: AgentTargetFacts, identity: Identity | Unavailable) -> str:
+    if isinstance(identity, Identity) and identity.account and facts.owner_account:
+        if identity.account != facts.owner_account:
+            return f" (another account: {identity.account}, backups in {facts.owner_account})"
+        return f" (same account {identity.account})"
+    return ""
+
+
+def _other_locked(facts: AgentTargetFacts) -> list[str]:
+    return [peer.target.name for peer in facts.peers if proven_immutable(peer) is True]
+
+
+def _sources(identity: Identity | Unavailable, assessment: Assessment) -> list[str]:
+    sources = ["identity"] if isinstance(identity, Identity) else []
+    for item in assessment.evidence:
+        if item["answer"] != "unknown" and item["source"] not in sources:
+            sources.append(item["source"])
+    return sources
+
+
+def _identity(identity: Identity | Unavailable) -> dict[str, Any]:
+    if isinstance(identity, Unavailable):
+        return {"unavailable": identity.reason}
+    return {"principal": identity.principal, "account": identity.account, "source": identity.source}
+
+
+def _as(identity: Identity | Unavailable) -> str:
+    return f" ({identity.principal})" if isinstance(identity, Identity) else ""
+
+
+def _cloud(facts: AgentTargetFacts) -> str:
+    return "AWS" if facts.target.type is TargetType.S3 else "Google Cloud"

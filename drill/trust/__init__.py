@@ -1,0 +1,1 @@
+"""Trust-separation evidence: what the credentials agents hold could do to the backups (the only I/O for agents)."""

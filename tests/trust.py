@@ -1,0 +1,112 @@
+"""Builders of trust evidence in the shapes drill.trust produces, for the trust check tests."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from drill.config import Agent, Credentials, Policy, Target
+from drill.facts import TargetFacts
+from drill.model import Unavailable
+from drill.permissions import GCS_DESTRUCTIVE, S3_DESTRUCTIVE
+from drill.posture import BucketPosture, ObjectProtection
+from drill.trust_facts import (
+    Access,
+    AgentTargetFacts,
+    Answer,
+    EvidenceSource,
+    Identity,
+    PermissionAnswer,
+    VerifierTargetFacts,
+)
+from tests import factories, postures
+
+OWNER = "111111111111"
+AGENT_KEYS = Credentials(access_key_id_env="AGENT_KEY", secret_access_key_env="AGENT_SECRET")
+
+
+def storage(
+    posture: BucketPosture | Unavailable,
+    protection: ObjectProtection | Unavailable | None,
+    *,
+    target_model: Target | None = None,
+) -> TargetFacts:
+    target_model = target_model or factories.target()
+    copy = replace(
+        factories.database_target_facts(factories.listing(factories.snapshot()), target_model=target_model),
+        protection=protection,
+    )
+    return TargetFacts(
+        target=target_model, policy=Policy(), now=factories.NOW, posture=posture, latest=(copy,)
+    )
+
+
+def locked_s3(name: str = "vault") -> TargetFacts:
+    return storage(postures.s3(), postures.locked_object(), target_model=factories.target(name))
+
+
+def plain_s3(name: str = "vault", *, versioning: Any = None) -> TargetFacts:
+    posture = postures.s3(versioning=versioning, lock=False, mode=None, days=None)
+    return storage(
+        posture, postures.locked_object(mode=None, locked_for=None), target_model=factories.target(name)
+    )
+
+
+def identity(account: str = OWNER, name: str = "agent") -> Identity:
+    return Identity("aws", account, f"arn:aws:iam::{account}:user/{name}", "sts:GetCallerIdentity")
+
+
+def access(
+    *,
+    allowed: frozenset[str] | set[str] = frozenset(),
+    unknown: frozenset[str] | set[str] = frozenset(),
+    source: EvidenceSource = EvidenceSource.PROBE,
+    who: Identity | Unavailable | None = None,
+    gcs: bool = False,
+) -> Access:
+    """One answer per destructive permission: ALLOWED if in ``allowed``, UNKNOWN if in ``unknown``."""
+    catalogue = GCS_DESTRUCTIVE if gcs else S3_DESTRUCTIVE
+    answers = []
+    for permission in catalogue:
+        if permission in allowed:
+            answer, detail = Answer.ALLOWED, "answered as allowed"
+        elif permission in unknown:
+            answer, detail = Answer.UNKNOWN, "no safe probe; iam:SimulatePrincipalPolicy unavailable"
+        else:
+            answer, detail = Answer.DENIED, "403 AccessDenied"
+        answers.append(PermissionAnswer(permission, answer, source, detail))
+    return Access(who if who is not None else identity(), tuple(answers))
+
+
+def agent_target(
+    access_facts: Access | Unavailable | None,
+    storage_facts: TargetFacts,
+    *,
+    peers: tuple[TargetFacts, ...] = (),
+    agent: Agent | None = None,
+    verifier: Identity | Unavailable | None = None,
+    reaches: bool = False,
+) -> AgentTargetFacts:
+    return AgentTargetFacts(
+        agent=agent or Agent(name="coder", credentials=AGENT_KEYS),
+        target=storage_facts.target,
+        now=factories.NOW,
+        access=access_facts,
+        verifier=verifier
+        or Identity("aws", OWNER, f"arn:aws:iam::{OWNER}:user/drill", "sts:GetCallerIdentity"),
+        storage=storage_facts,
+        peers=peers,
+        agent_paths_reach_target=reaches,
+    )
+
+
+def verifier_target(
+    access_facts: Access | Unavailable | None, storage_facts: TargetFacts, writable: bool | None = None
+) -> VerifierTargetFacts:
+    return VerifierTargetFacts(
+        target=storage_facts.target,
+        now=factories.NOW,
+        access=access_facts,
+        storage=storage_facts,
+        writable_path=writable,
+    )
