@@ -27,11 +27,13 @@ from drill.restore.binaries import PgBinaries
 from drill.restore.dsn import DsnScratch
 from drill.restore.fetch import Fetched, FetchError, fetch
 from drill.restore.formats import DumpFormat, NotADumpError, TruncatedDumpError, restorable_by
-from drill.restore.scratch import ScratchCluster, ScratchTarget
+from drill.restore.scratch import FETCH_PREFIX, ScratchCluster, ScratchTarget, mark_owned
 from drill.restore.verify import verify
 from drill.storage import StorageError, open_store
 
 Progress = Callable[[str, int], Callable[[int], None]]  # (label, total bytes) -> advance(bytes)
+# pg_restore's words for an archive whose data stops before its table of contents says it should.
+_ENDS_EARLY = ("end of file", "unexpected end of file", "could not find block ID")
 _DUMP_PROBLEMS = (FetchError, NotADumpError, TruncatedDumpError, StorageError)
 
 
@@ -123,8 +125,9 @@ def drill_database(
     work_dir = settings.work_dir
     with ExitStack() as stack:
         download_dir = Path(
-            stack.enter_context(tempfile.TemporaryDirectory(prefix="drill-fetch-", dir=work_dir))
+            stack.enter_context(tempfile.TemporaryDirectory(prefix=FETCH_PREFIX, dir=work_dir))
         )
+        mark_owned(download_dir)  # a SIGKILLed run's download is swept at the next start
         store = open_store(source.target, environ)
         stack.callback(store.close)
         scratch = scratch_for(settings, binaries, environ, keep)
@@ -166,7 +169,10 @@ def drill_database(
                 timeout=settings.timeout.total_seconds(),
             )
         except pgrestore.RestoreFailed as failure:
-            return outcome(failed_stage="restore", failure=str(failure), **described)
+            reason = str(failure)
+            if any(sign in reason for sign in _ENDS_EARLY):
+                reason = f"the dump ends early (a truncated upload?): {reason}"
+            return outcome(failed_stage="restore", failure=reason, **described)
         timings["restore_seconds"] = restored.seconds
 
         verify_started = time.monotonic()

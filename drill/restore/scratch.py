@@ -38,6 +38,7 @@ from psycopg.conninfo import make_conninfo
 from drill.restore.binaries import PgBinaries, RestoreSetupError
 
 PREFIX = "drill-scratch-"
+FETCH_PREFIX = "drill-fetch-"  # a drill's download dir: swept like a scratch dir when its owner died
 MARKER = "drill-owner.json"
 SUPERUSER = "drill"
 # A dir without a marker is left alone this long: its owner may be between mkdtemp and writing
@@ -349,7 +350,7 @@ def sweep_stale(
     parent = Path(work_dir) if work_dir is not None else Path(tempfile.gettempdir())
     removed: list[Path] = []
     try:
-        candidates = sorted(parent.glob(f"{PREFIX}*"))
+        candidates = sorted([*parent.glob(f"{PREFIX}*"), *parent.glob(f"{FETCH_PREFIX}*")])
     except OSError:
         return removed
     for root in candidates:
@@ -375,6 +376,12 @@ def _is_stale(root: Path, unmarked_grace: float) -> bool:
     if marker.get("kept") or marker.get("host") != socket.gethostname():
         return False
     return not _owner_alive(pid, marker.get("started"), marker.get("boot_id"))
+
+
+def mark_owned(root: Path) -> None:
+    """Mark a temp dir of this process (a download dir) so that ``sweep_stale`` removes it if this
+    process is killed before it can."""
+    _write_marker(root, kept=False)
 
 
 def _write_marker(root: Path, *, kept: bool) -> None:
