@@ -88,6 +88,7 @@ def _verdict(
     who = f"Agent {facts.agent.name}{_as(identity)}"
     where = facts.target.name
     worst = assessment.worst_allowed()
+    on_evidence = f" (evidence: {', '.join(evidence['evidence'])})" if evidence["evidence"] else ""
     # Losing this copy is survivable only if another copy of the same backups is locked.
     survivable = bool(evidence["other_immutable_copies"])
     severity = Severity.HIGH if survivable else Severity.CRITICAL
@@ -99,7 +100,8 @@ def _verdict(
     if worst is Effect.DESTROY:
         return Outcome(
             Status.FAIL,
-            f"{who} could destroy the backups on {where}{elsewhere}: {assessment.describe(Effect.DESTROY)}.",
+            f"{who} could destroy the backups on {where}{elsewhere}: {assessment.describe(Effect.DESTROY)}"
+            f"{on_evidence}.",
             evidence,
             severity,
         )
@@ -107,7 +109,7 @@ def _verdict(
         return Outcome(
             Status.FAIL,
             f"{who} could weaken the protection of the backups on {where}{elsewhere}: "
-            f"{assessment.describe(Effect.WEAKEN)}.",
+            f"{assessment.describe(Effect.WEAKEN)}{on_evidence}.",
             evidence,
             severity,
         )
@@ -136,7 +138,9 @@ def _verdict(
                 "whose bucket keeps every version, but could hide them behind delete markers or new versions"
             )
         return Outcome(
-            Status.WARN, f"{who} cannot destroy the backups on {where}, {why}: {detail}.", evidence
+            Status.WARN,
+            f"{who} cannot destroy the backups on {where}, {why}: {detail}{on_evidence}.",
+            evidence,
         )
     return Outcome.passed(
         f"{who} cannot delete or weaken the backups on {where}{separation}: "

@@ -33,7 +33,7 @@ from botocore.parsers import ResponseParserError
 from drill.config import Credentials, Target
 from drill.model import Unavailable
 from drill.permissions import S3_DESTRUCTIVE
-from drill.storage.aws import aws_session, client
+from drill.storage.aws import SessionCache, client
 from drill.storage.base import StorageError, StorageErrorKind
 from drill.trust.aws_policy import (
     answers_from_simulation,
@@ -70,9 +70,11 @@ def _code(error: ClientError) -> str:
     )
 
 
-def caller_identity(credentials: Credentials, target: Target, environ: Mapping[str, str]) -> Identity:
+def caller_identity(
+    credentials: Credentials, target: Target, environ: Mapping[str, str], sessions: SessionCache | None = None
+) -> Identity:
     """sts:GetCallerIdentity: needs no permission, names the account and principal of any credentials."""
-    session = aws_session(credentials, target.region, environ)
+    session = (sessions or SessionCache(environ)).get(credentials, target.region)
     sts = client(session, "sts", target.endpoint_url, target.region, max_attempts=2)
     try:
         answer = sts.get_caller_identity()
@@ -92,16 +94,18 @@ def s3_access(
     verifier_credentials: Credentials,
     trace_probes: bool = False,
     owner_account: str | None = None,
+    sessions: SessionCache | None = None,
 ) -> Access:
     """What ``credentials`` may do to ``target``'s bucket, each answer from the strongest source."""
     assert target.bucket is not None  # guaranteed by config validation
+    sessions = sessions or SessionCache(environ)
     gaps: list[str] = []
     try:
-        identity: Identity | Unavailable = caller_identity(credentials, target, environ)
+        identity: Identity | Unavailable = caller_identity(credentials, target, environ, sessions)
     except StorageError as error:
         identity = Unavailable(str(error))
         gaps.append(str(error))
-    verifier = aws_session(verifier_credentials, target.region, environ)
+    verifier = sessions.get(verifier_credentials, target.region)
     reader: S3Client = client(verifier, "s3", target.endpoint_url, target.region, max_attempts=2)
     try:
         policy, acl, owner_id, versioning = _bucket_documents(reader, target.bucket, gaps)
@@ -126,7 +130,7 @@ def s3_access(
                     cross_account=cross_account,
                 )
             )
-    agent = aws_session(credentials, target.region, environ)
+    agent = sessions.get(credentials, target.region)
     probe_client: S3Client = client(agent, "s3", target.endpoint_url, target.region, max_attempts=2)
     try:
         sources.append(_probe(probe_client, target, versioning, trace_probes, gaps))

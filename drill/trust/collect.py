@@ -13,6 +13,7 @@ from typing import TypeVar
 from drill.config import Agent, Config, Credentials, Target, TargetType
 from drill.facts import TargetFacts
 from drill.model import Unavailable
+from drill.storage.aws import SessionCache
 from drill.storage.base import StorageError
 from drill.trust import aws, gcp
 from drill.trust_facts import Access, AgentTargetFacts, Identity, VerifierTargetFacts
@@ -31,9 +32,11 @@ def _attempt(function: Callable[[], T]) -> T | Unavailable:
         return Unavailable(f"{type(error).__name__}: {error}")
 
 
-def _identity(target: Target, credentials: Credentials, environ: Mapping[str, str]) -> Identity:
+def _identity(
+    target: Target, credentials: Credentials, environ: Mapping[str, str], sessions: SessionCache
+) -> Identity:
     if target.type is TargetType.S3:
-        return aws.caller_identity(credentials, target, environ)
+        return aws.caller_identity(credentials, target, environ, sessions)
     return gcp.identity_of(credentials, environ)
 
 
@@ -44,6 +47,7 @@ def _access(
     *,
     trace_probes: bool,
     owner_account: str | None,
+    sessions: SessionCache,
 ) -> Access:
     if target.type is TargetType.S3:
         return aws.s3_access(
@@ -53,6 +57,7 @@ def _access(
             verifier_credentials=target.credentials,
             trace_probes=trace_probes,
             owner_account=owner_account,
+            sessions=sessions,
         )
     return gcp.gcs_access(target, credentials, environ)
 
@@ -83,10 +88,13 @@ def collect_trust(
     concurrency: int = 8,
 ) -> tuple[tuple[AgentTargetFacts, ...], tuple[VerifierTargetFacts, ...]]:
     storage = {facts.target.name: facts for facts in targets}
+    sessions = SessionCache(environ)
     cloud = [facts.target for facts in targets if facts.target.type is not TargetType.FILESYSTEM]
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="drill-trust") as pool:
         verifier_ids = {
-            target.name: pool.submit(_attempt, lambda t=target: _identity(t, t.credentials, environ))
+            target.name: pool.submit(
+                _attempt, lambda t=target: _identity(t, t.credentials, environ, sessions)
+            )
             for target in cloud
         }
         identities = {name: future.result() for name, future in verifier_ids.items()}
@@ -99,7 +107,7 @@ def collect_trust(
             target.name: pool.submit(
                 _attempt,
                 lambda t=target: _access(
-                    t, t.credentials, environ, trace_probes=False, owner_account=owner(t)
+                    t, t.credentials, environ, trace_probes=False, owner_account=owner(t), sessions=sessions
                 ),
             )
             for target in cloud
@@ -108,7 +116,12 @@ def collect_trust(
             (agent.name, target.name): pool.submit(
                 _attempt,
                 lambda a=agent, t=target: _access(
-                    t, a.credentials, environ, trace_probes=a.trace_probes, owner_account=owner(t)
+                    t,
+                    a.credentials,
+                    environ,
+                    trace_probes=a.trace_probes,
+                    owner_account=owner(t),
+                    sessions=sessions,
                 ),
             )
             for agent in config.agents
