@@ -201,12 +201,13 @@ def test_each_bad_dump_fails_its_own_database_and_the_next_one_still_drills(
     assert_nothing_left(work_dir)
 
 
-def test_sigterm_in_the_middle_of_a_restore_leaves_no_process_and_no_directory(
-    tmp_path: Path, work_dir: Path, s3_endpoint: str, bucket: S3Client, dumps: Dumps
-) -> None:
+def start_slow_drill(
+    tmp_path: Path, work_dir: Path, endpoint: str, bucket: S3Client, dumps: Dumps
+) -> tuple[Path, subprocess.Popen[str]]:
+    """`drill run` on a plain dump that ends in a minute-long pg_sleep: a restore to interrupt."""
     slow = dumps.plain.read_text() + "\nSELECT pg_sleep(60);\n"
     bucket.put_object(Bucket="backups", Key="orders/orders-1.sql", Body=slow.encode())
-    config = write_config(tmp_path, work_dir, s3_endpoint, {"orders": ""})
+    config = write_config(tmp_path, work_dir, endpoint, {"orders": ""})
     process = subprocess.Popen(
         [sys.executable, "-m", "drill", "run", "-c", str(config)],
         cwd=tmp_path,
@@ -215,6 +216,13 @@ def test_sigterm_in_the_middle_of_a_restore_leaves_no_process_and_no_directory(
         stderr=subprocess.PIPE,
         text=True,
     )
+    return config, process
+
+
+def test_sigterm_in_the_middle_of_a_restore_leaves_no_process_and_no_directory(
+    tmp_path: Path, work_dir: Path, s3_endpoint: str, bucket: S3Client, dumps: Dumps
+) -> None:
+    _, process = start_slow_drill(tmp_path, work_dir, s3_endpoint, bucket, dumps)
     try:
         assert wait_until(lambda: bool(processes_mentioning("pg_sleep") or _sleeping_backend(work_dir)), 60)
         process.send_signal(signal.SIGTERM)
@@ -244,19 +252,10 @@ def _cmdline(pid: int) -> str:
 def test_a_killed_runs_leftovers_are_swept_at_the_next_start(
     tmp_path: Path, work_dir: Path, s3_endpoint: str, bucket: S3Client, dumps: Dumps
 ) -> None:
-    slow = dumps.plain.read_text() + "\nSELECT pg_sleep(60);\n"
-    bucket.put_object(Bucket="backups", Key="orders/orders-1.sql", Body=slow.encode())
-    config = write_config(tmp_path, work_dir, s3_endpoint, {"orders": ""})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "drill", "run", "-c", str(config)],
-        cwd=tmp_path,
-        env={**os.environ, **AWS_ENVIRON},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    config, process = start_slow_drill(tmp_path, work_dir, s3_endpoint, bucket, dumps)
     assert wait_until(lambda: _sleeping_backend(work_dir), 60)
     process.kill()  # SIGKILL: no cleanup can run
-    process.wait(timeout=10)
+    process.communicate(timeout=10)
     for pid in processes_mentioning(str(work_dir)):
         if "psql" in _cmdline(pid):
             os.kill(pid, signal.SIGKILL)  # the orphaned client; the postmaster is the sweep's job
