@@ -38,8 +38,8 @@ the backend answers, so 403 comes first whatever the key):
 - PutObjectRetention / PutObjectLegalHold: 403 without the permission; with it, 400 InvalidRequest
   ("Bucket is missing ObjectLockConfiguration") on a bucket without Object Lock, and 500 (moto
   fails on the absent key) on an Object Lock bucket, which drill reports as UNKNOWN.
-- DeleteObject without a version id: 403 without s3:DeleteObject, 204 with it; a delete marker
-  appears only on a versioned bucket.
+- DeleteObject without a version id: 403 without s3:DeleteObject, 204 with it. moto adds no delete
+  marker for a key it never held, even on a versioned bucket; AWS documents that it does.
 - PutObject with a wrong Content-MD5: 403 without s3:PutObject, but **200 with it: moto stores
   the object** (and on an Object Lock bucket locks it), hence no PutObject probe.
 - SimulatePrincipalPolicy: an HTML 500 page (not implemented); recorded as a gap.
@@ -62,7 +62,7 @@ from botocore.parsers import ResponseParserError
 from drill.config import Credentials, Target
 from drill.model import Unavailable
 from drill.permissions import S3_DESTRUCTIVE, S3_OBJECT_PERMISSIONS
-from drill.storage.aws import aws_session, client
+from drill.storage.aws import SessionCache, client
 from drill.storage.base import StorageError, StorageErrorKind
 from drill.trust.aws_policy import (
     Verdict,
@@ -99,18 +99,11 @@ _REFUSED_CREDENTIALS = {
 _BUCKET_CONFIGURATION = tuple(
     permission for permission in S3_DESTRUCTIVE if permission not in S3_OBJECT_PERMISSIONS
 )
+# Why these are never probed; the module docstring has the longer story.
 _NOT_PROBED = {
-    "s3:PutObject": (
-        "never probed: the only refusal before a write is a wrong Content-MD5, and an endpoint that "
-        "stores the object anyway (moto does) would leave a probe object, undeletable under Object Lock"
-    ),
-    "s3:BypassGovernanceRetention": (
-        "never probed: S3 checks it only against a GOVERNANCE-locked version, and drill never touches a real one"
-    ),
-    **dict.fromkeys(
-        _BUCKET_CONFIGURATION,
-        "never probed: no request that writes the bucket's configuration can be made harmless",
-    ),
+    "s3:PutObject": "never probed: only a wrong Content-MD5 refuses a write, and moto stores it anyway",
+    "s3:BypassGovernanceRetention": "never probed: S3 checks it only on a GOVERNANCE-locked version",
+    **dict.fromkeys(_BUCKET_CONFIGURATION, "never probed: no bucket-configuration write is harmless"),
 }
 
 
@@ -137,14 +130,20 @@ def _described(credentials: Credentials) -> str:
     return "the SDK's default credential chain"
 
 
-def caller_identity(credentials: Credentials, target: Target, environ: Mapping[str, str]) -> Identity:
+def caller_identity(
+    credentials: Credentials,
+    target: Target,
+    environ: Mapping[str, str],
+    sessions: SessionCache | None = None,
+) -> Identity:
     """Who the credentials are, by sts:GetCallerIdentity (which needs no permission).
 
     Raises StorageError: INVALID when a named variable or profile does not exist (the message names
     it, never a value) or no credentials are found; ACCESS_DENIED when AWS refuses the credentials;
     TRANSIENT when the endpoint cannot be reached.
     """
-    return _identity(aws_session(credentials, target.region, environ), target, credentials)
+    session = (sessions or SessionCache(environ)).get(credentials, target.region)
+    return _identity(session, target, credentials)
 
 
 def _identity(session: boto3.Session, target: Target, credentials: Credentials) -> Identity:
@@ -180,6 +179,7 @@ def verifier_access(
     *,
     owner_account: str | None = None,
     snapshot_keys: Sequence[str] = (),
+    sessions: SessionCache | None = None,
 ) -> Access:
     """The same questions asked of drill's own credentials (the target's): drill only reads, so
     each destructive permission it holds is one to drop. Its probes never leave a trace."""
@@ -191,6 +191,7 @@ def verifier_access(
         trace_probes=False,
         owner_account=owner_account,
         snapshot_keys=snapshot_keys,
+        sessions=sessions,
     )
 
 
@@ -203,6 +204,7 @@ def s3_access(
     trace_probes: bool = False,
     owner_account: str | None = None,
     snapshot_keys: Sequence[str] = (),
+    sessions: SessionCache | None = None,
 ) -> Access:
     """What ``agent_credentials`` may do to ``target``'s bucket: one answer per permission in
     S3_DESTRUCTIVE, from the strongest source that settles it (simulation, then the bucket policy
@@ -212,7 +214,8 @@ def s3_access(
     simulation; only the probes use the agent's credentials. The bucket's owner is
     ``owner_account``, else ``target.account``, else the account of drill's credentials.
     ``snapshot_keys`` (the newest snapshots) are simulated and judged alongside the prefix, so that
-    a grant on a narrower prefix is not missed; they are never probed.
+    a grant on a narrower prefix is not missed; they are never probed. ``sessions`` shares one
+    boto3 session per credential set across calls.
 
     Raises StorageError only when the agent's credentials cannot be built (a variable or profile
     that does not exist); everything else that fails becomes a gap.
@@ -220,14 +223,18 @@ def s3_access(
     if target.bucket is None:
         raise StorageError(StorageErrorKind.INVALID, f"Target {target.name} names no bucket.")
     gaps: list[str] = []
-    agent_session = aws_session(agent_credentials, target.region, environ)
-    identity = _attempt_identity(agent_session, target, agent_credentials, gaps, whose="the agent's")
+    sessions = sessions or SessionCache(environ)
+    agent_session = sessions.get(agent_credentials, target.region)
+    own = verifier_credentials == agent_credentials  # verifier_access: drill judging itself
+    identity = _attempt_identity(
+        agent_session, target, agent_credentials, gaps, whose="drill's" if own else "the agent's"
+    )
     verifier_session: boto3.Session | None
-    if verifier_credentials == agent_credentials:
+    if own:
         verifier_session, verifier = agent_session, identity
     else:
         try:
-            verifier_session = aws_session(verifier_credentials, target.region, environ)
+            verifier_session = sessions.get(verifier_credentials, target.region)
         except StorageError as error:
             verifier_session = None
             gaps.append(f"drill's own credentials for {target.name}: {error}")
@@ -409,7 +416,7 @@ def _simulate(
     assert target.bucket is not None  # checked by s3_access
     arn = simulable_arn(identity.principal)
     if arn is None:
-        reason = f"not simulated: {identity.principal} (an account root or a federated user) has no policies to simulate"
+        reason = "not simulated: an account root or federated user has no policies to simulate"
         gaps.append(f"iam:SimulatePrincipalPolicy cannot simulate {identity.principal}.")
         return _unanswered(reason)
     if isinstance(verifier, Identity) and verifier.account != identity.account:
@@ -418,7 +425,7 @@ def _simulate(
             f"{identity.principal} is in {identity.account}."
         )
         return _unanswered(
-            f"not simulated: the principal is in another account than drill's ({identity.account})"
+            f"not simulated: the principal is in another account ({identity.account}) than drill's"
         )
     cross_account = owner is not None and owner != identity.account
     # AWS simulates a resource policy for IAM users only; without one, an absent bucket policy
@@ -449,13 +456,13 @@ def _simulate(
         gaps.append(
             f"iam:SimulatePrincipalPolicy unavailable to drill's credentials: {_status(error)}{hint}."
         )
-        return _unanswered(f"not simulated: iam:SimulatePrincipalPolicy answered {_status(error)}")
+        return _unanswered(f"not simulated (SimulatePrincipalPolicy answered {_status(error)})")
     except (BotoCoreError, ResponseParserError) as error:
         # moto answers this action with an HTML 500 page, which botocore cannot parse.
         gaps.append(
             f"iam:SimulatePrincipalPolicy unavailable: {type(error).__name__} (not implemented by this endpoint)."
         )
-        return _unanswered(f"not simulated: iam:SimulatePrincipalPolicy failed ({type(error).__name__})")
+        return _unanswered(f"not simulated (SimulatePrincipalPolicy failed: {type(error).__name__})")
     finally:
         iam.close()
     return answers_from_simulation(
@@ -542,8 +549,8 @@ def _probe(
             "s3:DeleteObject",
             Answer.UNKNOWN,
             EvidenceSource.PROBE,
-            f"not probed: the bucket's versioning {why}, and the probe would leave a delete marker "
-            "(the agent's trace_probes = true allows it)",
+            f"not probed: the bucket's versioning {why}, so the probe would leave a delete marker "
+            "(trace_probes = true allows it)",
         )
     try:
         for permission, (what, request) in probes.items():

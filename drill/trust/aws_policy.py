@@ -73,10 +73,10 @@ def _advance(pattern: str, positions: set[int], char: str) -> set[int]:
     moved = set()
     for position in positions:
         if position < len(pattern):
-            wildcard = pattern[position]
-            if wildcard == "*":
+            expected = pattern[position]
+            if expected == "*":
                 moved.add(position)
-            elif wildcard in ("?", char):
+            elif expected in ("?", char):
                 moved.add(position + 1)
     return _skip_stars(pattern, moved)
 

@@ -203,18 +203,17 @@ def _judge(found: list[_Decision], verdict: Verdict | None, simulated: Simulated
             f"simulation on {where}: {decided}, but it depends on context keys drill did not supply "
             f"({', '.join(missing)})",
         )
-    if verdict is Verdict.ACL_GRANTS:
+    if simulated.cross_account and not simulated.resource_policy_included:
+        # Another account needs its own identity policies to allow it, whatever the bucket grants.
+        return Answer.DENIED, f"SimulatePrincipalPolicy{scope} on {where}: {decided}"
+    # ACLs are never simulated; with the policy read, an unread verdict is the ACL's.
+    if verdict is Verdict.ACL_GRANTS or (simulated.resource_policy_included and verdict is Verdict.UNREAD):
         return (
             Answer.UNKNOWN,
-            f"simulation on {where}: {decided}, but the bucket ACL may grant it, and ACLs are not simulated",
+            f"simulation on {where}: {decided}, but the bucket ACL, which is not simulated, may grant it",
         )
-    if (
-        simulated.resource_policy_included
-        or simulated.cross_account
-        or verdict in (Verdict.SILENT, Verdict.DENIES)
-    ):
-        # Another account needs an identity-policy grant whatever the bucket says; in the same
-        # account, a bucket policy that grants nothing cannot make up for the identity policies.
+    if simulated.resource_policy_included or verdict in (Verdict.SILENT, Verdict.DENIES):
+        # In the same account, a bucket policy that grants nothing cannot make up for the identity policies.
         return Answer.DENIED, f"SimulatePrincipalPolicy{scope} on {where}: {decided}"
     reason = "could not be read" if verdict in (None, Verdict.UNREAD) else "may grant it"
     return (
