@@ -48,6 +48,7 @@ def _access(
     trace_probes: bool,
     owner_account: str | None,
     sessions: SessionCache,
+    snapshot_keys: tuple[str, ...] = (),
 ) -> Access:
     if target.type is TargetType.S3:
         return aws.s3_access(
@@ -57,9 +58,20 @@ def _access(
             verifier_credentials=target.credentials,
             trace_probes=trace_probes,
             owner_account=owner_account,
+            snapshot_keys=snapshot_keys,
             sessions=sessions,
         )
     return gcp.gcs_access(target, credentials, environ)
+
+
+def newest_keys(storage: TargetFacts) -> tuple[str, ...]:
+    """The newest snapshot of each database on the target: judged by name as well as by prefix, so
+    that a grant on a narrower prefix (``pg/orders/*``) is not missed."""
+    keys = []
+    for copy in storage.latest:
+        if not isinstance(copy.listing, Unavailable) and copy.listing.latest is not None:
+            keys.append(copy.listing.latest.key)
+    return tuple(sorted(set(keys)))
 
 
 def reaches(agent: Agent, path: str) -> bool:
@@ -107,7 +119,13 @@ def collect_trust(
             target.name: pool.submit(
                 _attempt,
                 lambda t=target: _access(
-                    t, t.credentials, environ, trace_probes=False, owner_account=owner(t), sessions=sessions
+                    t,
+                    t.credentials,
+                    environ,
+                    trace_probes=False,
+                    owner_account=owner(t),
+                    sessions=sessions,
+                    snapshot_keys=newest_keys(storage[t.name]),
                 ),
             )
             for target in cloud
@@ -122,6 +140,7 @@ def collect_trust(
                     trace_probes=a.trace_probes,
                     owner_account=owner(t),
                     sessions=sessions,
+                    snapshot_keys=newest_keys(storage[t.name]),
                 ),
             )
             for agent in config.agents
