@@ -52,3 +52,30 @@ def write_service_account_key(
     }
     path.write_text(json.dumps(info))
     return path
+
+
+def iam_user_keys(iam: Any, name: str, policy: dict[str, Any]) -> tuple[str, str]:
+    """A moto IAM user with ``policy`` inline and an access key; the policy binds once moto enforces IAM."""
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="drill-test", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def other_account_iam(endpoint: str, account: str) -> Any:
+    """An IAM client whose calls carry moto's account header: users it creates live in ``account``."""
+    import boto3  # noqa: PLC0415 - only the AWS tests need it
+
+    client = boto3.client(
+        "iam",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+    def add_header(request: Any, **_: Any) -> None:
+        request.headers["x-moto-account-id"] = account
+
+    client.meta.events.register("before-sign.iam.*", add_header)
+    return client

@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import boto3
 import pytest
+
+from tests.helpers import iam_user_keys, other_account_iam
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -88,30 +89,6 @@ paths = ["{workspace}"]
 """
 
 
-def _user(iam: IAMClient, name: str, policy: dict[str, Any]) -> tuple[str, str]:
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="drill-test", PolicyDocument=json.dumps(policy))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return key["AccessKeyId"], key["SecretAccessKey"]
-
-
-def _other_account_iam(endpoint: str) -> IAMClient:
-    """IAM calls carrying moto's account header create users in that other account."""
-    client: IAMClient = boto3.client(
-        "iam",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-    def add_header(request: Any, **_: Any) -> None:
-        request.headers["x-moto-account-id"] = OTHER_ACCOUNT
-
-    client.meta.events.register("before-sign.iam.*", add_header)
-    return client
-
-
 @pytest.fixture
 def estate(
     s3_endpoint: str,
@@ -137,9 +114,11 @@ def estate(
         ObjectLockMode="COMPLIANCE",
         ObjectLockRetainUntilDate=datetime.now(UTC) + timedelta(days=31),
     )
-    drill_key, drill_secret = _user(iam_admin, "drill", EVERYTHING)  # over-privileged on purpose
-    deployer_key, deployer_secret = _user(iam_admin, "deployer", EVERYTHING)
-    auditor_key, auditor_secret = _user(_other_account_iam(s3_endpoint), "auditor", READ_ONLY)
+    drill_key, drill_secret = iam_user_keys(iam_admin, "drill", EVERYTHING)  # over-privileged on purpose
+    deployer_key, deployer_secret = iam_user_keys(iam_admin, "deployer", EVERYTHING)
+    auditor_key, auditor_secret = iam_user_keys(
+        other_account_iam(s3_endpoint, OTHER_ACCOUNT), "auditor", READ_ONLY
+    )
 
     workspace = tmp_path / "workspace"
     workspace.mkdir()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import socket
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -16,7 +15,7 @@ import pytest
 from drill.config import Credentials
 from drill.storage.base import StorageError, StorageErrorKind
 from drill.storage.s3 import S3Store
-from tests.helpers import AWS_ENVIRON, make_target
+from tests.helpers import AWS_ENVIRON, iam_user_keys, make_target
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -46,18 +45,11 @@ def one_backup(bucket: S3Client) -> None:
 @pytest.fixture
 def reader_keys(iam_admin: IAMClient) -> tuple[str, str]:
     """Keys of an IAM user allowed every S3 action; they only matter once ``enforce_iam`` is called."""
-    return user_keys(iam_admin, "reader", READ_ALL)
+    return iam_user_keys(iam_admin, "reader", READ_ALL)
 
 
 def store_for(endpoint: str, **overrides: Any) -> S3Store:
     return S3Store(make_target(endpoint_url=endpoint, **overrides), AWS_ENVIRON)
-
-
-def user_keys(iam: IAMClient, name: str, policy: dict[str, Any]) -> tuple[str, str]:
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="drill-test", PolicyDocument=json.dumps(policy))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return key["AccessKeyId"], key["SecretAccessKey"]
 
 
 def test_listing_streams_page_by_page(s3_endpoint: str, bucket: S3Client) -> None:
@@ -165,7 +157,7 @@ def test_listing_a_missing_bucket_is_not_found(s3_endpoint: str) -> None:
 def test_denied_listing_names_the_action(
     s3_endpoint: str, iam_admin: IAMClient, enforce_iam: Callable[[], None]
 ) -> None:
-    key_id, secret = user_keys(iam_admin, "lister", NO_LISTING)
+    key_id, secret = iam_user_keys(iam_admin, "lister", NO_LISTING)
     environ = {"DRILL_TEST_AWS_KEY_ID": key_id, "DRILL_TEST_AWS_SECRET": secret}
     enforce_iam()
     store = S3Store(make_target(endpoint_url=s3_endpoint), environ)

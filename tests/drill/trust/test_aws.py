@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
@@ -18,7 +18,7 @@ from drill.permissions import S3_DESTRUCTIVE
 from drill.storage.base import StorageError, StorageErrorKind
 from drill.trust.aws import caller_identity, s3_access, strongest, verifier_access
 from drill.trust_facts import Access, Answer, EvidenceSource, PermissionAnswer
-from tests.helpers import make_target
+from tests.helpers import iam_user_keys, make_target, other_account_iam
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -63,30 +63,6 @@ VERIFIER = Credentials(access_key_id_env="DRILL_KEY", secret_access_key_env="DRI
 PROBED = ("s3:DeleteObjectVersion", "s3:PutObjectRetention", "s3:PutObjectLegalHold")
 
 
-def keys(iam: IAMClient, name: str, policy: dict[str, Any]) -> tuple[str, str]:
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="drill-test", PolicyDocument=json.dumps(policy))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return key["AccessKeyId"], key["SecretAccessKey"]
-
-
-def other_account_iam(endpoint: str) -> IAMClient:
-    """IAM calls carrying moto's account header create users in that other account."""
-    client: IAMClient = boto3.client(
-        "iam",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-    def add_header(request: Any, **_: Any) -> None:
-        request.headers["x-moto-account-id"] = OTHER_ACCOUNT
-
-    client.meta.events.register("before-sign.iam.*", add_header)
-    return client
-
-
 @pytest.fixture
 def environ(
     s3_endpoint: str, s3_admin: S3Client, iam_admin: IAMClient, enforce_iam: Callable[[], None]
@@ -108,10 +84,10 @@ def environ(
     for bucket in ("backups", "plain", "locked"):
         s3_admin.put_object(Bucket=bucket, Key=SNAPSHOT, Body=b"PGDMP")
     users = {
-        "DRILL": keys(iam_admin, "drill", DRILL),
-        "WRITER": keys(iam_admin, "writer", EVERYTHING),
-        "READER": keys(iam_admin, "reader", READ_ONLY),
-        "AUDITOR": keys(other_account_iam(s3_endpoint), "auditor", READ_ONLY),
+        "DRILL": iam_user_keys(iam_admin, "drill", DRILL),
+        "WRITER": iam_user_keys(iam_admin, "writer", EVERYTHING),
+        "READER": iam_user_keys(iam_admin, "reader", READ_ONLY),
+        "AUDITOR": iam_user_keys(other_account_iam(s3_endpoint, OTHER_ACCOUNT), "auditor", READ_ONLY),
     }
     enforce_iam()
     return {
