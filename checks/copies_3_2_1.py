@@ -19,7 +19,7 @@ from typing import Any
 from checks._immutability import judge
 from drill.durations import format_duration
 from drill.facts import DatabaseFacts, DatabaseTargetFacts, FactUnavailable
-from drill.model import PROOF_WINDOW, Scope, Severity, Snapshot, Status, Unavailable
+from drill.model import PROOF_WINDOW, Control, Scope, Severity, Snapshot, Status, Unavailable
 from drill.registry import Outcome, check
 
 
@@ -168,6 +168,7 @@ def _domains(counted: list[Copy]) -> list[list[Copy]]:
     "copies_3_2_1",
     severity=Severity.HIGH,
     scope=Scope.DATABASE,
+    controls=(Control.ISO27001_A_8_13, Control.SOC2_A1_2, Control.SOC2_A1_3),
     remediation=(
         "Add copies in separate failure domains (another account or project, another region or site), "
         "on another kind of storage, with at least one locked in COMPLIANCE mode."

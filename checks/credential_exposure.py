@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from drill.facts import known
-from drill.model import Scope, Severity, Status
+from drill.model import Control, Scope, Severity, Status
 from drill.registry import Outcome, check
 from drill.trust_facts import AgentFacts, CredentialSighting, Exposure, SightingKind
 
@@ -97,6 +97,7 @@ def _caveats(exposure: Exposure) -> str:
     "credential_exposure",
     severity=Severity.CRITICAL,
     scope=Scope.AGENT,
+    controls=(Control.ISO27001_A_8_3, Control.SOC2_CC6_1),
     remediation=(
         "Treat every credential found as leaked: rotate it, then remove it and any copy from the "
         "agent's paths. Give the agent its own least-privileged credentials and keep backup "

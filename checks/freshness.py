@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from drill.durations import format_duration
 from drill.facts import DatabaseTargetFacts, known
-from drill.model import Scope, Severity
+from drill.model import Control, Scope, Severity
 from drill.registry import Outcome, check
 
 
@@ -14,6 +14,7 @@ from drill.registry import Outcome, check
     "freshness",
     severity=Severity.HIGH,
     scope=Scope.DATABASE_TARGET,
+    controls=(Control.ISO27001_A_8_13, Control.SOC2_A1_2),
     remediation="Find out why the backup job stopped writing to this target; the RPO is already missed.",
 )
 def freshness(facts: DatabaseTargetFacts) -> Iterator[Outcome]:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from checks._immutability import Judgement, judge
 from drill.facts import TargetFacts, known
-from drill.model import Scope, Severity, Status
+from drill.model import Control, Scope, Severity, Status
 from drill.posture import ObjectProtection
 from drill.registry import Outcome, check
 
@@ -15,6 +15,7 @@ from drill.registry import Outcome, check
     "immutability",
     severity=Severity.HIGH,
     scope=Scope.TARGET,
+    controls=(Control.ISO27001_A_8_13, Control.SOC2_A1_2),
     remediation=(
         "Enable S3 Object Lock with a COMPLIANCE default retention of at least min_retention "
         "(or lock the GCS bucket's retention policy); on a filesystem, set chattr +i or mount read-only."

@@ -9,7 +9,7 @@ from typing import Any
 from drill.config import IntegrityQuery
 from drill.durations import format_duration
 from drill.facts import PreviousDrill, QueryVerdict, RestoreFacts, Verification, known
-from drill.model import Phase, Scope, Severity, Status
+from drill.model import Control, Phase, Scope, Severity, Status
 from drill.registry import Outcome, check
 
 _COMPARE: dict[str, Callable[[float, float], bool]] = {
@@ -51,6 +51,7 @@ def _row_drops(verification: Verification, previous: PreviousDrill | None, max_d
     "integrity",
     severity=Severity.HIGH,
     scope=Scope.RESTORE,
+    controls=(Control.ISO27001_A_8_13, Control.ISO27001_A_5_30, Control.SOC2_A1_3),
     phase=Phase.RESTORE,
     remediation=(
         "Inspect the restored copy (drill run --keep) and the source database: corrupt indexes, "

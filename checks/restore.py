@@ -8,7 +8,7 @@ from typing import Any
 
 from drill.durations import format_duration
 from drill.facts import DrillOutcome, RestoreFacts, known
-from drill.model import Phase, Scope, Severity, Status
+from drill.model import Control, Phase, Scope, Severity, Status
 from drill.registry import Outcome, check
 
 
@@ -43,6 +43,7 @@ def drill_evidence(outcome: DrillOutcome, facts: RestoreFacts) -> dict[str, Any]
     "restore",
     severity=Severity.CRITICAL,
     scope=Scope.RESTORE,
+    controls=(Control.ISO27001_A_8_13, Control.ISO27001_A_5_30, Control.SOC2_A1_3),
     phase=Phase.RESTORE,
     remediation=(
         "Restore the snapshot by hand to see the full error; fix the backup job (a dump that does "

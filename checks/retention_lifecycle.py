@@ -15,7 +15,7 @@ from typing import Any
 
 from drill.facts import TargetFacts, known
 from drill.listing import full_pattern
-from drill.model import Scope, Severity
+from drill.model import Control, Scope, Severity
 from drill.posture import FilesystemPosture, LifecycleRule
 from drill.registry import Outcome, check
 
@@ -38,6 +38,7 @@ class _Deletion:
     "retention_lifecycle",
     severity=Severity.HIGH,
     scope=Scope.TARGET,
+    controls=(Control.ISO27001_A_8_13, Control.SOC2_A1_2),
     remediation=(
         "Lengthen the named lifecycle rules to at least min_retention, or narrow their prefix or filter "
         "so that they no longer match the snapshots; a rule that expires backups early undoes the retention "

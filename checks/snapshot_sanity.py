@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from drill.facts import DatabaseTargetFacts, Unavailable, known
-from drill.model import Scope, Severity, Snapshot, Status
+from drill.model import Control, Scope, Severity, Snapshot, Status
 from drill.posture import ObjectProtection, Sidecar
 from drill.registry import Outcome, check
 
@@ -42,6 +42,7 @@ class _StoreDigest:
     "snapshot_sanity",
     severity=Severity.HIGH,
     scope=Scope.DATABASE_TARGET,
+    controls=(Control.ISO27001_A_8_13, Control.SOC2_A1_2),
     remediation=(
         "Stop the sync, rotation or pruning that would overwrite or expire the good earlier snapshots, "
         "then investigate the backup job that wrote this one (disk full, failed dump, interrupted upload) "

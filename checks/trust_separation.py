@@ -16,7 +16,7 @@ from typing import Any
 from checks._trust import Assessment, Effect, assess, proven_immutable
 from drill.config import TargetType
 from drill.facts import known
-from drill.model import Scope, Severity, Status, Unavailable
+from drill.model import Control, Scope, Severity, Status, Unavailable
 from drill.registry import Outcome, check
 from drill.trust_facts import AgentTargetFacts, Identity
 
@@ -25,6 +25,7 @@ from drill.trust_facts import AgentTargetFacts, Identity
     "trust_separation",
     severity=Severity.CRITICAL,
     scope=Scope.AGENT_TARGET,
+    controls=(Control.ISO27001_A_8_3, Control.SOC2_CC6_1),
     remediation=(
         "Take the destructive permissions named in the finding away from the agent's principal "
         "(or keep the backups in another account or project that grants it nothing), and lock the "

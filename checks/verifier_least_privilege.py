@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from checks._trust import Effect, assess, proven_immutable
 from drill.facts import known
-from drill.model import Scope, Severity, Status
+from drill.model import Control, Scope, Severity, Status
 from drill.registry import Outcome, check
 from drill.trust_facts import VerifierTargetFacts
 
@@ -20,6 +20,7 @@ from drill.trust_facts import VerifierTargetFacts
     "verifier_least_privilege",
     severity=Severity.MEDIUM,
     scope=Scope.VERIFIER_TARGET,
+    controls=(Control.ISO27001_A_8_3, Control.SOC2_CC6_1),
     remediation=(
         "Give drill read-only credentials: on S3 s3:ListBucket, s3:GetObject, s3:GetObjectVersion, "
         "s3:GetBucketVersioning, s3:GetBucketObjectLockConfiguration, s3:GetLifecycleConfiguration, "

@@ -12,6 +12,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -21,14 +22,18 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
-from drill import drill_version, history
+from drill import drill_version
 from drill.config import ConfigError, LoadedConfig, load_config
 from drill.engine import execute
 from drill.files import write_atomic
 from drill.model import DrillRun, Phase
 from drill.registry import discover
 from reports.console import print_run
+from reports.directory import publish
 from reports.json_report import render_json
+from reports.junit import render_junit
+from reports.pack import PackError, build_pack, verify_pack
+from reports.period import Period
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -61,6 +66,14 @@ JsonOption = Annotated[
 ConcurrencyOption = Annotated[
     int,
     typer.Option("--concurrency", min=1, max=256, help="How many storage reads run at once."),
+]
+JunitOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--junit",
+        help="Also write JUnit XML (one test case per finding; fail and error as failures) to this path.",
+        show_default=False,
+    ),
 ]
 DatabaseOption = Annotated[
     list[str] | None,
@@ -112,13 +125,18 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
-def _finish(run: DrillRun, json_path: Path | None, report_dir: Path) -> None:
+def _finish(run: DrillRun, report_dir: Path, json_path: Path | None, junit_path: Path | None) -> None:
     console = _console()
     print_run(run, console)
-    history.append(report_dir, history.summary(run))
+    published = publish(run, report_dir)
     if json_path is not None:
         write_atomic(json_path, render_json(run))
         console.print(f"JSON: {json_path}", markup=False, highlight=False)
+    if junit_path is not None:
+        write_atomic(junit_path, render_junit(run))
+        console.print(f"JUnit: {junit_path}", markup=False, highlight=False)
+    console.print(f"Report: {published.report}", markup=False, highlight=False)
+    console.print(f"History: {published.index}", markup=False, highlight=False)
     raise typer.Exit(EXIT_FINDINGS if run.status.is_failing else EXIT_OK)
 
 
@@ -130,6 +148,7 @@ def _execute(
     databases: list[str] | None,
     concurrency: int,
     json_path: Path | None,
+    junit_path: Path | None,
     keep: bool = False,
 ) -> None:
     loaded = _load(config)
@@ -150,7 +169,7 @@ def _execute(
         raise typer.Exit(EXIT_USAGE) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
-    _finish(run, json_path, Path(loaded.config.report.dir))
+    _finish(run, Path(loaded.config.report.dir), json_path, junit_path)
 
 
 @app.command()
@@ -167,6 +186,7 @@ def validate(config: ConfigOption) -> None:
 def check(
     config: ConfigOption,
     json_path: JsonOption = None,
+    junit_path: JunitOption = None,
     database: DatabaseOption = None,
     concurrency: ConcurrencyOption = 8,
 ) -> None:
@@ -178,13 +198,16 @@ def check(
         databases=database,
         concurrency=concurrency,
         json_path=json_path,
+        junit_path=junit_path,
     )
 
 
 @app.command()
 def run(
+    *,
     config: ConfigOption,
     json_path: JsonOption = None,
+    junit_path: JunitOption = None,
     database: DatabaseOption = None,
     concurrency: ConcurrencyOption = 8,
     keep: Annotated[
@@ -203,8 +226,105 @@ def run(
         databases=database,
         concurrency=concurrency,
         json_path=json_path,
+        junit_path=junit_path,
         keep=keep,
     )
+
+
+def _day(option: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        _error(f"{option}: {text!r} is not a date; write it as YYYY-MM-DD.")
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def _report_dir(config: Path | None, report_dir: Path | None) -> Path:
+    if report_dir is None and config is not None:
+        report_dir = Path(_load(config).config.report.dir)
+    elif report_dir is None or config is not None:
+        _error("drill report: give either --config (its [report] dir is used) or --report-dir.")
+        raise typer.Exit(EXIT_USAGE)
+    if not report_dir.is_dir():
+        _error(f"{report_dir}: no such report directory; drill check and drill run write one.")
+        raise typer.Exit(EXIT_USAGE)
+    return report_dir
+
+
+@app.command()
+def report(
+    *,
+    since: Annotated[
+        str,
+        typer.Option("--since", help="First day of the review period (YYYY-MM-DD, UTC).", show_default=False),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="The archive to write (a .zip).", show_default=False)
+    ],
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until", help="Last day of the period, inclusive (default: today, UTC).", show_default=False
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", help="The drill config whose [report] dir holds the runs.", show_default=False
+        ),
+    ] = None,
+    report_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--report-dir", help="The report directory itself, instead of a config.", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Build the evidence pack of a review period: a summary page, every run's JSON and HTML, and a
+    manifest of SHA-256 digests. Exit 0 when the period is proven, 3 when it is not."""
+    period = Period(
+        _day("--since", since),
+        _day("--until", until) if until else datetime.now(UTC).date(),
+    )
+    if period.since > period.until:
+        _error(f"--since {period.since} is after --until {period.until}.")
+        raise typer.Exit(EXIT_USAGE)
+    pack = build_pack(_report_dir(config, report_dir), period, out)
+    summary = pack.summary
+    runs = len(summary.runs)
+    print(f"Evidence pack: {pack.path} ({runs} run{'' if runs == 1 else 's'}, {pack.files} files).")
+    print(f"Period verdict: {summary.status.value.upper()}: {summary.verdict}")
+    print(f"MANIFEST.sha256 SHA-256: {pack.manifest_sha256}")
+    print(f"Archive SHA-256: {pack.archive_sha256}")
+    print("Record these digests with the review: they show later that the pack was not replaced.")
+    raise typer.Exit(EXIT_FINDINGS if summary.status.is_failing else EXIT_OK)
+
+
+@app.command("verify-pack")
+def verify_pack_command(
+    pack: Annotated[
+        Path, typer.Argument(help="An evidence pack written by drill report.", show_default=False)
+    ],
+) -> None:
+    """Check every file of an evidence pack against its manifest; exit 3 on any difference."""
+    try:
+        verification = verify_pack(pack)
+    except PackError as error:
+        _error(str(error) + ".")
+        raise typer.Exit(EXIT_USAGE) from None
+    for label, names in (
+        ("changed", verification.mismatched),
+        ("missing", verification.missing),
+        ("not in the manifest", verification.unlisted),
+    ):
+        for name in names:
+            print(f"{label}: {name}")
+    verdict = "OK" if verification.ok else "FAILED"
+    print(
+        f"{verdict}: {verification.checked} files checked against MANIFEST.sha256 "
+        f"(its SHA-256 is {verification.manifest_sha256})."
+    )
+    raise typer.Exit(EXIT_OK if verification.ok else EXIT_FINDINGS)
 
 
 @app.command("list-checks")

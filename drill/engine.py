@@ -18,7 +18,17 @@ from drill import drill_version, history
 from drill.collect import CollectedFacts, collect
 from drill.config import Database, LoadedConfig, RestoreEngine
 from drill.facts import DrillOutcome, FactUnavailable, RestoreFacts, Subject
-from drill.model import ConfigIdentity, DrillRun, Finding, Phase, Scope, Status, Unavailable
+from drill.model import (
+    ConfigIdentity,
+    Coverage,
+    CoveredDatabase,
+    DrillRun,
+    Finding,
+    Phase,
+    Scope,
+    Status,
+    Unavailable,
+)
 from drill.registry import CheckSpec, Outcome, discover
 from drill.restore.binaries import CLIENT_TOOLS, SERVER_TOOLS, PgBinaries, RestoreSetupError, find_binaries
 from drill.restore.runner import Progress, drill_database
@@ -171,6 +181,18 @@ def _with_proof(
     return replace(collected, databases=tuple(databases))
 
 
+def coverage(loaded: LoadedConfig, collected: CollectedFacts) -> Coverage:
+    """What the run looked at, so that a report can group findings by database without the config."""
+    return Coverage(
+        databases=tuple(
+            CoveredDatabase(facts.database.name, facts.database.site, facts.database.targets)
+            for facts in collected.databases
+        ),
+        targets=tuple(facts.target.name for facts in collected.targets),
+        agents=tuple(agent.name for agent in loaded.config.agents),
+    )
+
+
 def execute(
     loaded: LoadedConfig,
     *,
@@ -212,4 +234,6 @@ def execute(
         config=ConfigIdentity(str(loaded.path), loaded.sha256),
         drill_version=drill_version(),
         findings=tuple(findings),
+        checks=tuple(spec.info() for spec in specs if spec.phase in phases),
+        coverage=coverage(loaded, collected),
     )

@@ -7,10 +7,16 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str, *, mode: int = 0o644) -> None:
+    """Write ``text`` to a temp file beside ``path`` and rename it over ``path``.
+
+    mkstemp creates files readable by the owner only; reports are meant to be read by others (a
+    web server over the report directory, a reviewer's account), hence ``mode``.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.fchmod(handle, mode)
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()

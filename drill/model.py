@@ -124,6 +124,64 @@ def overall_status(findings: tuple[Finding, ...] | list[Finding]) -> Status:
     return Status.SKIPPED
 
 
+class Control(enum.StrEnum):
+    """A control of an audit framework that a check's findings evidence.
+
+    Which check evidences which control is drill's own mapping (declared on each check), offered
+    to reviewers as a starting point, not as a certification body's reading of the standard.
+    """
+
+    ISO27001_A_5_30 = "ISO 27001 A.5.30"
+    ISO27001_A_8_3 = "ISO 27001 A.8.3"
+    ISO27001_A_8_13 = "ISO 27001 A.8.13"
+    SOC2_A1_2 = "SOC 2 A1.2"
+    SOC2_A1_3 = "SOC 2 A1.3"
+    SOC2_CC6_1 = "SOC 2 CC6.1"
+
+    @property
+    def label(self) -> str:
+        """The control's name in its standard, such as 'Information backup'."""
+        return _CONTROL_LABELS[self]
+
+
+_CONTROL_LABELS = {
+    Control.ISO27001_A_5_30: "ICT readiness for business continuity",
+    Control.ISO27001_A_8_3: "Information access restriction",
+    Control.ISO27001_A_8_13: "Information backup",
+    Control.SOC2_A1_2: "Data backup processes and recovery infrastructure",
+    Control.SOC2_A1_3: "Recovery plan procedures are tested",
+    Control.SOC2_CC6_1: "Logical access security over protected information assets",
+}
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    """What a run records of each check it ran, so that a report explains a check without the code."""
+
+    id: str
+    title: str
+    scope: Scope
+    phase: Phase
+    severity: Severity
+    controls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CoveredDatabase:
+    name: str
+    site: str
+    targets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What a run looked at: each database with its targets, every target, every agent."""
+
+    databases: tuple[CoveredDatabase, ...] = ()
+    targets: tuple[str, ...] = ()
+    agents: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class ConfigIdentity:
     path: str
@@ -141,6 +199,8 @@ class DrillRun:
     config: ConfigIdentity
     drill_version: str
     findings: tuple[Finding, ...]
+    checks: tuple[CheckInfo, ...] = ()
+    coverage: Coverage = field(default_factory=Coverage)
 
     @property
     def status(self) -> Status:

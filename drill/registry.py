@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, TypeVar
 
-from drill.model import Phase, Scope, Severity, Status
+from drill.model import CheckInfo, Control, Phase, Scope, Severity, Status
 
 _ATTRIBUTE = "__drill_check__"
 
@@ -61,6 +61,17 @@ class CheckSpec:
     phase: Phase
     remediation: str
     function: Callable[[Any], Iterable[Outcome]]
+    controls: tuple[Control, ...] = ()
+
+    def info(self) -> CheckInfo:
+        return CheckInfo(
+            self.id,
+            self.title,
+            self.scope,
+            self.phase,
+            self.severity,
+            tuple(control.value for control in self.controls),
+        )
 
 
 class RegistryError(Exception):
@@ -73,13 +84,18 @@ def check(
     severity: Severity,
     scope: Scope,
     remediation: str,
+    controls: tuple[Control, ...] = (),
     phase: Phase = Phase.POSTURE,
 ) -> Callable[[F], F]:
-    """Mark a function as the check ``id``; its docstring's first line is its title."""
+    """Mark a function as the check ``id``; its docstring's first line is its title.
+
+    ``controls`` are the audit controls its findings evidence, shown in reports and evidence packs;
+    every shipped check names at least one (a test holds them to it).
+    """
 
     def mark(function: F) -> F:
         title = (function.__doc__ or id).strip().splitlines()[0].rstrip(".")
-        spec = CheckSpec(id, title, severity, scope, phase, remediation, function)
+        spec = CheckSpec(id, title, severity, scope, phase, remediation, function, controls)
         setattr(function, _ATTRIBUTE, spec)
         return function
 

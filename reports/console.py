@@ -23,18 +23,37 @@ def ordered(findings: tuple[Finding, ...]) -> list[Finding]:
     return sorted(findings, key=lambda finding: (_ORDER[finding.status], finding.check, finding.subject))
 
 
+def _listed(subjects: list[str], shown: int = 5) -> str:
+    more = len(subjects) - shown
+    return ", ".join(subjects[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
 def findings_table(run: DrillRun) -> Table:
+    """Every finding that is not a pass on its own row; passes as one row per check, so that a
+    large estate's CI log stays short and the report carries the detail."""
     table = Table(show_lines=False, header_style="bold", expand=False)
     table.add_column("status", no_wrap=True)
     table.add_column("check", no_wrap=True)
     table.add_column("subject", overflow="fold")
     table.add_column("reason", overflow="fold")
+    passes: dict[str, list[Finding]] = {}
     for finding in ordered(run.findings):
+        if finding.status is Status.PASS:
+            passes.setdefault(finding.check, []).append(finding)
+            continue
         table.add_row(
             Text(finding.status.value.upper(), style=_STYLE[finding.status]),
             finding.check,
             finding.subject,
             finding.message,
+        )
+    for check, passed in passes.items():
+        only = passed[0] if len(passed) == 1 else None
+        table.add_row(
+            Text(Status.PASS.value.upper(), style=_STYLE[Status.PASS]),
+            check,
+            only.subject if only else f"{len(passed)} subjects",
+            only.message if only else _listed([finding.subject for finding in passed]),
         )
     return table
 

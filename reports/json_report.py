@@ -1,4 +1,9 @@
-"""The run as JSON, schema ``drill.run/v1``: the machine-readable record other reports build on."""
+"""The run as JSON, schema ``drill.run/v1``: the machine-readable record other reports build on.
+
+``run_from_dict`` reads such a record back, so that an evidence pack can be built from the runs a
+report directory kept. Fields added later (``checks``, ``coverage``) are optional on the way in:
+runs recorded by an older drill still load.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,24 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from drill.model import DrillRun, Finding
+from drill.model import (
+    CheckInfo,
+    ConfigIdentity,
+    Coverage,
+    CoveredDatabase,
+    DrillRun,
+    Finding,
+    Phase,
+    Scope,
+    Severity,
+    Status,
+)
 
 SCHEMA = "drill.run/v1"
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """The JSON spelling of values the model holds: dates as ISO 8601, durations in seconds, enums by value."""
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, timedelta):
@@ -50,9 +67,97 @@ def run_to_dict(run: DrillRun) -> dict[str, Any]:
         "config": {"path": run.config.path, "sha256": run.config.sha256},
         "drill_version": run.drill_version,
         "counts": run.counts(),
+        "checks": [
+            {
+                "id": info.id,
+                "title": info.title,
+                "scope": info.scope.value,
+                "phase": info.phase.value,
+                "severity": info.severity.value,
+                "controls": list(info.controls),
+            }
+            for info in run.checks
+        ],
+        "coverage": {
+            "databases": [
+                {"name": covered.name, "site": covered.site, "targets": list(covered.targets)}
+                for covered in run.coverage.databases
+            ],
+            "targets": list(run.coverage.targets),
+            "agents": list(run.coverage.agents),
+        },
         "findings": [finding_to_dict(finding) for finding in run.findings],
     }
 
 
 def render_json(run: DrillRun) -> str:
-    return json.dumps(run_to_dict(run), indent=2, default=_plain, ensure_ascii=False) + "\n"
+    return json.dumps(run_to_dict(run), indent=2, default=plain, ensure_ascii=False) + "\n"
+
+
+class RunRecordError(ValueError):
+    """A file that is not a drill.run/v1 record, or one with a field of the wrong shape."""
+
+
+def _finding_from_dict(data: dict[str, Any]) -> Finding:
+    return Finding(
+        check=str(data["check"]),
+        status=Status(data["status"]),
+        severity=Severity(data["severity"]),
+        message=str(data["message"]),
+        target=data.get("target"),
+        database=data.get("database"),
+        agent=data.get("agent"),
+        evidence=dict(data.get("evidence") or {}),
+        remediation=data.get("remediation"),
+    )
+
+
+def _check_from_dict(data: dict[str, Any]) -> CheckInfo:
+    return CheckInfo(
+        id=str(data["id"]),
+        title=str(data["title"]),
+        scope=Scope(data["scope"]),
+        phase=Phase(data["phase"]),
+        severity=Severity(data["severity"]),
+        controls=tuple(str(control) for control in data.get("controls") or ()),
+    )
+
+
+def _coverage_from_dict(data: dict[str, Any]) -> Coverage:
+    return Coverage(
+        databases=tuple(
+            CoveredDatabase(str(item["name"]), str(item["site"]), tuple(map(str, item["targets"])))
+            for item in data.get("databases") or ()
+        ),
+        targets=tuple(map(str, data.get("targets") or ())),
+        agents=tuple(map(str, data.get("agents") or ())),
+    )
+
+
+def run_from_dict(data: Any) -> DrillRun:
+    """The run a drill.run/v1 record describes; evidence stays as JSON values (dates as strings)."""
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise RunRecordError(f"not a {SCHEMA} record")
+    try:
+        config = data["config"]
+        return DrillRun(
+            run_id=str(data["run_id"]),
+            command=str(data["command"]),
+            started_at=datetime.fromisoformat(data["started_at"]),
+            finished_at=datetime.fromisoformat(data["finished_at"]),
+            config=ConfigIdentity(str(config["path"]), str(config["sha256"])),
+            drill_version=str(data["drill_version"]),
+            findings=tuple(_finding_from_dict(item) for item in data["findings"]),
+            checks=tuple(_check_from_dict(item) for item in data.get("checks") or ()),
+            coverage=_coverage_from_dict(data.get("coverage") or {}),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise RunRecordError(f"malformed {SCHEMA} record: {type(error).__name__}: {error}") from None
+
+
+def parse_json(text: str | bytes) -> DrillRun:
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise RunRecordError(f"not JSON: {error}") from None
+    return run_from_dict(data)

@@ -54,3 +54,4 @@ def test_every_shipped_check_is_well_formed_and_has_its_own_test() -> None:
         assert spec.remediation.endswith("."), spec.id
         assert spec.title and spec.title != spec.id, spec.id
         assert (TESTS / "checks" / f"test_{spec.id}.py").is_file(), f"checks/{spec.id}.py has no test"
+        assert spec.controls, f"checks/{spec.id}.py names no audit control it evidences"

@@ -1,0 +1,238 @@
+"""The evidence pack: one zip archive of a review period's runs, with a manifest of SHA-256 digests.
+
+    drill-evidence-<since>-to-<until>/summary.html          what the period proves
+    drill-evidence-<since>-to-<until>/runs/<run id>/run.json
+    drill-evidence-<since>-to-<until>/runs/<run id>/report.html
+    drill-evidence-<since>-to-<until>/history.jsonl         the period's history lines
+    drill-evidence-<since>-to-<until>/MANIFEST.sha256       every other file's digest
+
+The manifest is in ``sha256sum`` format, so ``sha256sum -c MANIFEST.sha256`` in the unpacked
+folder verifies the pack with no drill installed; ``drill verify-pack`` does the same on the
+archive and also refuses files the manifest does not list. A manifest shows that the files agree
+with it; that nobody rewrote both is shown by the manifest's own digest, which ``drill report``
+prints so that it can be recorded outside the pack (the review ticket).
+
+Files are streamed into the archive and hashed on the way: nothing is held in memory whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+from drill import history
+from reports.directory import RUN_HTML, RUN_JSON, RUNS, kept_runs
+from reports.formatting import as_datetime
+from reports.html import render_pack_summary, render_report
+from reports.period import Period, PeriodAccumulator, PeriodSummary
+
+MANIFEST = "MANIFEST.sha256"
+SUMMARY = "summary.html"
+HISTORY = "history.jsonl"
+_CHUNK = 1 << 20
+_MANIFEST_LINE = re.compile(r"^([0-9a-f]{64})  (\S.*)$")
+
+
+@dataclass(frozen=True)
+class Pack:
+    path: Path
+    summary: PeriodSummary
+    files: int
+    manifest_sha256: str
+    archive_sha256: str
+
+
+def folder_name(period: Period) -> str:
+    return f"drill-evidence-{period.since.isoformat()}-to-{period.until.isoformat()}"
+
+
+class _Writer:
+    """Adds files to the archive under one folder, hashing each as it streams through."""
+
+    def __init__(self, archive: zipfile.ZipFile, folder: str) -> None:
+        self.archive = archive
+        self.folder = folder
+        self.digests: list[tuple[str, str]] = []
+
+    def _open(self, name: str) -> IO[bytes]:
+        info = zipfile.ZipInfo(f"{self.folder}/{name}", date_time=datetime.now(UTC).timetuple()[:6])
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        return self.archive.open(info, "w")
+
+    def add_file(self, name: str, source: Path) -> None:
+        digest = hashlib.sha256()
+        with source.open("rb") as reader, self._open(name) as writer:
+            while chunk := reader.read(_CHUNK):
+                digest.update(chunk)
+                writer.write(chunk)
+        self.digests.append((digest.hexdigest(), name))
+
+    def add_bytes(self, name: str, data: bytes) -> str:
+        with self._open(name) as writer:
+            writer.write(data)
+        digest = hashlib.sha256(data).hexdigest()
+        self.digests.append((digest, name))
+        return digest
+
+
+def build_pack(report_dir: Path, period: Period, out: Path, *, now: datetime | None = None) -> Pack:
+    """Write the pack for ``period`` to ``out`` (atomically) from the runs ``report_dir`` kept."""
+    generated_at = now or datetime.now(UTC)
+    accumulator = PeriodAccumulator(period)
+    folder = folder_name(period)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    os.close(handle)
+    try:
+        with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            writer = _Writer(archive, folder)
+            included = _add_runs(report_dir, period, accumulator, writer)
+            accumulator.summary_only = _add_history(report_dir, period, included, writer)
+            summary = accumulator.summary(generated_at)
+            writer.add_bytes(SUMMARY, render_pack_summary(summary, folder=folder).encode())
+            manifest = "".join(f"{digest}  {name}\n" for digest, name in sorted(writer.digests, key=_by_name))
+            manifest_sha256 = writer.add_bytes(MANIFEST, manifest.encode())
+            files = len(writer.digests) - 1
+        Path(temporary).chmod(0o644)
+        Path(temporary).replace(out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return Pack(out, summary, files, manifest_sha256, _sha256_of(out))
+
+
+def _by_name(entry: tuple[str, str]) -> str:
+    return entry[1]
+
+
+def _add_runs(report_dir: Path, period: Period, accumulator: PeriodAccumulator, writer: _Writer) -> set[str]:
+    """Each kept run of the period, oldest first: its JSON as recorded, its page (re-rendered if lost)."""
+    included: set[str] = set()
+    for kept in kept_runs(report_dir):
+        if kept.run is None:
+            started = _started_from_id(kept.run_id)
+            if started is not None and period.holds(started):
+                accumulator.unreadable(kept.run_id, kept.problem or "unreadable")
+                if (kept.directory / RUN_JSON).is_file():
+                    writer.add_file(f"{RUNS}/{kept.run_id}/{RUN_JSON}", kept.directory / RUN_JSON)
+                included.add(kept.run_id)
+            continue
+        if not period.holds(kept.run.started_at):
+            continue
+        included.add(kept.run_id)
+        accumulator.add(kept.run)
+        writer.add_file(f"{RUNS}/{kept.run_id}/{RUN_JSON}", kept.directory / RUN_JSON)
+        page = kept.directory / RUN_HTML
+        if page.is_file():
+            writer.add_file(f"{RUNS}/{kept.run_id}/{RUN_HTML}", page)
+        else:
+            writer.add_bytes(f"{RUNS}/{kept.run_id}/{RUN_HTML}", render_report(kept.run).encode())
+    return included
+
+
+def _add_history(report_dir: Path, period: Period, included: set[str], writer: _Writer) -> int:
+    """The period's history lines; returns how many name a run whose full record was not kept."""
+    lines = []
+    summary_only = 0
+    for entry in history.entries(report_dir):
+        started = as_datetime(entry.get("started_at"))
+        if started is None or not period.holds(started):
+            continue
+        lines.append(json.dumps(entry, separators=(",", ":")) + "\n")
+        if entry.get("run_id") not in included:
+            summary_only += 1
+    writer.add_bytes(HISTORY, "".join(lines).encode())
+    return summary_only
+
+
+def _started_from_id(run_id: str) -> datetime | None:
+    try:
+        return datetime.strptime(run_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as reader:
+        while chunk := reader.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class PackError(Exception):
+    """Not an evidence pack at all: not a zip, or no manifest."""
+
+
+@dataclass(frozen=True)
+class Verification:
+    checked: int
+    mismatched: tuple[str, ...]
+    missing: tuple[str, ...]
+    unlisted: tuple[str, ...]
+    manifest_sha256: str
+
+    @property
+    def ok(self) -> bool:
+        return not (self.mismatched or self.missing or self.unlisted)
+
+
+def _entries(archive: zipfile.ZipFile) -> Iterator[zipfile.ZipInfo]:
+    return (info for info in archive.infolist() if not info.is_dir())
+
+
+def verify_pack(path: Path) -> Verification:
+    """Recompute every file's digest and compare it with the manifest; unlisted files fail too."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as error:
+        raise PackError(f"{path}: not a zip archive: {error}") from None
+    with archive:
+        manifests = [info for info in _entries(archive) if info.filename.endswith(f"/{MANIFEST}")]
+        if len(manifests) != 1:
+            raise PackError(f"{path}: expected one {MANIFEST}, found {len(manifests)}")
+        folder = manifests[0].filename[: -len(MANIFEST)]
+        raw = archive.read(manifests[0])
+        listed: dict[str, str] = {}
+        for number, line in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1):
+            match = _MANIFEST_LINE.match(line)
+            if not match:
+                raise PackError(f"{path}: {MANIFEST} line {number} is not '<sha256>  <file>'")
+            listed[match.group(2)] = match.group(1)
+        present: dict[str, zipfile.ZipInfo] = {}
+        outside: list[str] = []
+        for info in _entries(archive):
+            if info is manifests[0]:
+                continue
+            if info.filename.startswith(folder):
+                present[info.filename[len(folder) :]] = info
+            else:
+                outside.append(info.filename)
+        mismatched = []
+        for name, info in sorted(present.items()):
+            expected = listed.get(name)
+            if expected is None:
+                continue
+            digest = hashlib.sha256()
+            with archive.open(info) as reader:
+                while chunk := reader.read(_CHUNK):
+                    digest.update(chunk)
+            if digest.hexdigest() != expected:
+                mismatched.append(name)
+        return Verification(
+            checked=len(present.keys() & listed.keys()),
+            mismatched=tuple(mismatched),
+            missing=tuple(sorted(listed.keys() - present.keys())),
+            unlisted=tuple(sorted([name for name in present if name not in listed] + outside)),
+            manifest_sha256=hashlib.sha256(raw).hexdigest(),
+        )
