@@ -28,7 +28,10 @@ def append(report_dir: Path, entry: Mapping[str, Any]) -> None:
         # A torn line left by a killed run has no newline; start on a fresh line so ours parses.
         if os.fstat(descriptor).st_size and _last_byte(report_dir / HISTORY_FILE) != b"\n":
             line = b"\n" + line
-        os.write(descriptor, line)
+        # One write in the normal case; a short write (a full disk, a signal) goes on where it stopped.
+        view = memoryview(line)
+        while view:
+            view = view[os.write(descriptor, view) :]
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
@@ -49,7 +52,7 @@ def entries(report_dir: Path) -> Iterator[dict[str, Any]]:
         for raw in handle:
             try:
                 entry = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError):
+            except ValueError:  # JSONDecodeError, UnicodeDecodeError, and an integer of 4,300 digits
                 continue
             if isinstance(entry, dict):
                 yield entry

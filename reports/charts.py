@@ -16,7 +16,7 @@ from datetime import datetime
 # move sizes and row counts by a few percent; the checks themselves fail at max_size_drop.
 DROP_WORTH_SEEING = 0.2
 
-WIDTH = 360
+WIDTH = 340
 HEIGHT = 150
 _LEFT = 58  # room for the value labels on the y axis
 _RIGHT = 12
@@ -89,6 +89,7 @@ def line_chart(
     reference: float | None = None,
     reference_label: str = "",
     mark_drops: bool = False,
+    ceiling: Callable[[float], float] | None = None,
 ) -> LineChart:
     """Samples oldest first; the y axis starts at zero so that a fall looks as large as it is."""
     plot_right = WIDTH - _RIGHT
@@ -97,7 +98,9 @@ def line_chart(
         return LineChart(
             title, WIDTH, HEIGHT, (), "", (), "", "", _LEFT, plot_right, plot_bottom, None, (), "-"
         )
-    top = nice_ceiling(max([sample.value for sample in samples] + ([reference] if reference else [])))
+    top = (ceiling or nice_ceiling)(
+        max([sample.value for sample in samples] + ([reference] if reference else []))
+    )
     first, last = samples[0].at, samples[-1].at
     span = (last - first).total_seconds()
 
@@ -139,8 +142,8 @@ def line_chart(
         points=tuple(points),
         polyline=" ".join(f"{point.x},{point.y}" for point in points),
         ticks=(Tick(y_of(0), spell(0)), Tick(y_of(top / 2), spell(top / 2)), Tick(y_of(top), spell(top))),
-        first_label=f"{first:%Y-%m-%d}",
-        last_label=f"{last:%Y-%m-%d}",
+        first_label=_moment(first, span),
+        last_label=_moment(last, span),
         plot_left=_LEFT,
         plot_right=plot_right,
         plot_bottom=plot_bottom,
@@ -159,6 +162,22 @@ def nice_ceiling(value: float) -> float:
         if value <= step * magnitude:
             return float(step * magnitude)
     raise AssertionError("unreachable")
+
+
+# Whole minutes, hours and days read better on a time axis than 1, 2, 5 times a power of ten.
+_DURATION_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 21600, 43200, 86400)
+
+
+def nice_duration_ceiling(seconds: float) -> float:
+    for step in _DURATION_STEPS:
+        if seconds <= step:
+            return float(step)
+    return nice_ceiling(seconds / 86400) * 86400
+
+
+def _moment(at: datetime, span: float) -> str:
+    """Dates on the time axis; with the time of day when the whole chart spans under two days."""
+    return f"{at:%m-%d %H:%M}" if span < 2 * 86400 else f"{at:%Y-%m-%d}"
 
 
 @dataclass(frozen=True)

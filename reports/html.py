@@ -8,6 +8,7 @@ instead of rendering an empty cell. No markup is assembled in Python.
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -23,7 +24,9 @@ from reports.run_view import report_view
 def environment() -> jinja2.Environment:
     """Built on first use, not at import: importing reports must stay free."""
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("reports", "templates"),
+        # Beside this module rather than PackageLoader("reports"): a directory named "reports" in the
+        # working directory (a report dir, often) would otherwise shadow the package's templates.
+        loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -7,6 +7,7 @@ memory. A line that does not parse as a run summary is skipped, as the history r
 
 from __future__ import annotations
 
+import math
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -15,14 +16,15 @@ from datetime import datetime
 from typing import Any
 
 from drill.model import Status
-from reports.charts import LineChart, Sample, StatusStrip, line_chart, status_strip
+from reports.charts import LineChart, Sample, StatusStrip, line_chart, nice_duration_ceiling, status_strip
 from reports.formatting import as_datetime, human_bytes, human_seconds, human_time, short_count
 
 MAX_RUNS_LISTED = 500
 MAX_RUNS_IN_STRIP = 200
 MAX_DRILLS_CHARTED = 200
 # Run ids become directory names and links: only drill's own shape is trusted (no "/", no "..").
-RUN_ID = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$")
+# \Z, not $: "$" also matches before a trailing line break, which must not pass into a path.
+RUN_ID = re.compile(r"\A[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}\Z")
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,14 @@ class _Run:
 
 
 def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond any float
+        return None
+    # json reads NaN and Infinity; neither can be drawn or spelt, so they count as not measured.
+    return number if math.isfinite(number) else None
 
 
 def _parse(entry: Mapping[str, Any]) -> _Run | None:
@@ -98,9 +107,10 @@ def _parse(entry: Mapping[str, Any]) -> _Run | None:
         return None
     finished = as_datetime(entry.get("finished_at")) or started
     counts = entry.get("counts") if isinstance(entry.get("counts"), dict) else {}
+    raw_failing = entry.get("failing")
     failing = tuple(
         f"{item.get('check')}: {' / '.join(str(part) for part in (item.get('agent'), item.get('database'), item.get('target')) if part) or '-'}"
-        for item in entry.get("failing") or ()
+        for item in (raw_failing if isinstance(raw_failing, list) else ())
         if isinstance(item, dict)
     )
     drills: dict[str, _Drill] = {}
@@ -131,7 +141,8 @@ def _parse(entry: Mapping[str, Any]) -> _Run | None:
 def _trend(
     name: str, drills: Iterable[_Drill], count: int, passed: int, last_passed: datetime | None
 ) -> DatabaseTrend:
-    shown = list(drills)
+    # Shards may write their lines out of order; the charts run in time order.
+    shown = sorted(drills, key=lambda drill: drill.at)
 
     def samples(value: Callable[[_Drill], float | None]) -> list[Sample]:
         return [
@@ -148,6 +159,7 @@ def _trend(
             human_seconds,
             reference=rto,
             reference_label=f"RTO {human_seconds(rto)}" if rto else "",
+            ceiling=nice_duration_ceiling,
         ),
         line_chart("Snapshot size", samples(lambda drill: drill.snapshot_size), human_bytes, mark_drops=True),
         line_chart("Rows restored", samples(lambda drill: drill.total_rows), short_count, mark_drops=True),

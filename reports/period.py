@@ -366,13 +366,14 @@ class PeriodAccumulator:
         self, databases: tuple[DatabaseDrills, ...], incidents: list[Incident]
     ) -> tuple[Status, str]:
         """Fail closed: no runs, or runs whose record cannot be read, leave the period unproven."""
-        if not self._runs:
-            return Status.ERROR, "No drill ran in this period: nothing was verified."
+        # Unreadable records first: if every run's record is unreadable, runs did happen.
         if self._unreadable:
             return (
                 Status.ERROR,
-                f"{len(self._unreadable)} run records could not be read; the evidence is incomplete.",
+                f"{_many(len(self._unreadable), 'run record')} could not be read; the evidence is incomplete.",
             )
+        if not self._runs:
+            return Status.ERROR, "No drill ran in this period: nothing was verified."
         undrilled = [database.name for database in databases if database.passed == 0]
         still_open = [incident for incident in incidents if incident.open]
         problems = []

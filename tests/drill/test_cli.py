@@ -127,3 +127,71 @@ def test_every_command_explains_itself(command: str, workspace: Path) -> None:
     result = drill(command, "--help", cwd=workspace)
     assert result.returncode == 0
     assert "Usage" in result.stdout and len(result.stdout) > 200
+
+
+def test_report_builds_a_pack_for_a_proven_period_and_verify_pack_accepts_it(workspace: Path) -> None:
+    config = _config(workspace, "3d")
+    assert drill("run", "-c", str(config), cwd=workspace).returncode == 0
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    built = drill("report", "-c", str(config), "--since", today, "--out", "pack.zip", cwd=workspace)
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert "Period verdict: PASS" in built.stdout and "1 run," in built.stdout
+    verified = drill("verify-pack", "pack.zip", cwd=workspace)
+    assert verified.returncode == 0 and verified.stdout.startswith("OK:"), verified.stdout
+
+
+def test_verify_pack_fails_a_pack_whose_file_was_changed(workspace: Path) -> None:
+    import zipfile  # noqa: PLC0415 - only this test rewrites an archive
+
+    config = _config(workspace, "3d")
+    drill("run", "-c", str(config), cwd=workspace)
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    drill("report", "-c", str(config), "--since", today, "--out", "pack.zip", cwd=workspace)
+    with (
+        zipfile.ZipFile(workspace / "pack.zip") as original,
+        zipfile.ZipFile(workspace / "edited.zip", "w") as edited,
+    ):
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename.endswith("/summary.html"):
+                data = data.replace(b"PASS", b"pass (edited)")
+            edited.writestr(info, data)
+    verified = drill("verify-pack", "edited.zip", cwd=workspace)
+    assert verified.returncode == 3
+    assert "changed: summary.html" in verified.stdout and "FAILED" in verified.stdout
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("--since", "2026-13-01"), "--since: '2026-13-01' is not a date; write it as YYYY-MM-DD."),
+        (
+            ("--since", "2026-10-01", "--until", "2026-09-30"),
+            "--since 2026-10-01 is after --until 2026-09-30.",
+        ),
+        (("--since", "2026-10-01", "--report-dir", "nowhere"), "nowhere: no such report directory"),
+        (("--since", "2026-10-01", "--report-dir", "reports", "-c", "drill.toml"), "give either --config"),
+        (
+            (
+                "--since",
+                "2026-10-01",
+            ),
+            "give either --config",
+        ),
+    ],
+)
+def test_report_usage_errors_are_one_line_and_exit_2(
+    workspace: Path, arguments: tuple[str, ...], message: str
+) -> None:
+    _config(workspace, "3d")
+    (workspace / "reports").mkdir()
+    result = drill("report", *arguments, "--out", "pack.zip", cwd=workspace)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (workspace / "pack.zip").exists()
+
+
+def test_verify_pack_of_something_that_is_not_a_pack_exits_2(workspace: Path) -> None:
+    (workspace / "notes.zip").write_text("not a zip")
+    result = drill("verify-pack", "notes.zip", cwd=workspace)
+    assert result.returncode == 2 and "not a zip archive" in result.stderr

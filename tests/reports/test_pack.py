@@ -1,0 +1,525 @@
+"""The evidence pack: the period's files in one folder of a zip, a manifest sha256sum accepts, and a verifier that catches edits."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import stat
+import struct
+import subprocess
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from drill.model import DrillRun, Status
+from reports.directory import RUN_HTML, RUN_JSON, RUNS
+from reports.pack import HISTORY, MANIFEST, SUMMARY, Pack, PackError, build_pack, folder_name, verify_pack
+from reports.period import Period
+from tests.reports.runs import at, drill, finding, make_run, publish_all
+
+Q3 = Period(date(2026, 7, 1), date(2026, 9, 30))
+FOLDER = "drill-evidence-2026-07-01-to-2026-09-30"
+BUILT = datetime(2026, 10, 2, 9, 30, tzinfo=UTC)
+HOSTILE = "Newest snapshot of orders is 3d old <script>alert(1)</script>."
+
+
+@dataclass(frozen=True)
+class Quarter:
+    report_dir: Path
+    inside: tuple[DrillRun, ...]
+    outside: tuple[DrillRun, ...]
+
+
+@pytest.fixture
+def quarter(tmp_path: Path) -> Quarter:
+    """A report directory with four runs in the third quarter and one on either side of it."""
+    before = make_run(datetime(2026, 6, 30, 23, 59, tzinfo=UTC), drill())
+    first = make_run(datetime(2026, 7, 1, 0, 0, tzinfo=UTC), drill(), finding("freshness", target="vault"))
+    failing = make_run(
+        at(45), finding("freshness", Status.FAIL, target="vault", message=HOSTILE), command="check"
+    )
+    fixed = make_run(at(46), drill(), finding("freshness", target="vault"))
+    last = make_run(datetime(2026, 9, 30, 23, 59, tzinfo=UTC), drill())
+    after = make_run(datetime(2026, 10, 1, 0, 0, tzinfo=UTC), drill())
+    report_dir = tmp_path / "drill-reports"
+    publish_all(report_dir, before, first, failing, fixed, last, after)
+    return Quarter(report_dir, (first, failing, fixed, last), (before, after))
+
+
+def build(quarter: Quarter, out: Path | None = None) -> Pack:
+    return build_pack(
+        quarter.report_dir, Q3, out or quarter.report_dir.parent / "packs" / "q3.zip", now=BUILT
+    )
+
+
+def contents(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
+
+
+def run_files(*runs: DrillRun) -> set[str]:
+    return {f"{FOLDER}/{RUNS}/{run.run_id}/{name}" for run in runs for name in (RUN_JSON, RUN_HTML)}
+
+
+def rewrite(source: Path, destination: Path, changes: dict[str, bytes | None]) -> Path:
+    """A copy of the archive with some entries' bytes replaced (None: removed) or new entries added."""
+    pending = dict(changes)
+    with zipfile.ZipFile(source) as reader, zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED) as writer:
+        for info in reader.infolist():
+            if info.filename not in pending:
+                writer.writestr(info, reader.read(info))
+            elif (data := pending.pop(info.filename)) is not None:
+                writer.writestr(info, data)
+        for name, data in pending.items():
+            assert data is not None, f"{name} is not in the archive"
+            writer.writestr(name, data)
+    return destination
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# What the pack holds
+
+
+def test_the_pack_is_one_folder_with_the_summary_history_manifest_and_each_period_runs_files(
+    quarter: Quarter,
+) -> None:
+    pack = build(quarter)
+    assert folder_name(Q3) == FOLDER
+    names = set(contents(pack.path))
+    expected = {f"{FOLDER}/{SUMMARY}", f"{FOLDER}/{HISTORY}", f"{FOLDER}/{MANIFEST}"} | run_files(
+        *quarter.inside
+    )
+    assert names == expected
+    assert pack.files == len(expected) - 1 == 3 + 2 * len(quarter.inside) - 1
+
+
+def test_runs_outside_the_period_are_left_out_of_the_pack_and_its_summary(quarter: Quarter) -> None:
+    pack = build(quarter)
+    names = set(contents(pack.path))
+    assert not names & run_files(*quarter.outside)
+    assert [line.run_id for line in pack.summary.runs] == [run.run_id for run in quarter.inside]
+    for run in quarter.outside:
+        assert run.run_id.encode() not in b"".join(contents(pack.path).values())
+
+
+def test_each_runs_files_are_the_bytes_the_report_directory_holds(quarter: Quarter) -> None:
+    files = contents(build(quarter).path)
+    for run in quarter.inside:
+        for name in (RUN_JSON, RUN_HTML):
+            kept = (quarter.report_dir / RUNS / run.run_id / name).read_bytes()
+            assert files[f"{FOLDER}/{RUNS}/{run.run_id}/{name}"] == kept
+
+
+def test_the_packs_history_is_exactly_the_periods_lines_of_the_report_directorys_history(
+    quarter: Quarter,
+) -> None:
+    written = (quarter.report_dir / HISTORY).read_bytes().splitlines(keepends=True)
+    assert len(written) == len(quarter.inside) + len(quarter.outside)
+    inside = {run.run_id for run in quarter.inside}
+    period_lines = [line for line in written if json.loads(line)["run_id"] in inside]
+    assert contents(build(quarter).path)[f"{FOLDER}/{HISTORY}"] == b"".join(period_lines)
+
+
+def test_every_entry_is_a_relative_path_inside_the_folder(quarter: Quarter) -> None:
+    for name in contents(build(quarter).path):
+        assert name.startswith(f"{FOLDER}/")
+        assert ".." not in name.split("/")
+        assert "\\" not in name
+
+
+def test_the_pack_of_a_period_without_runs_holds_the_summary_an_empty_history_and_the_manifest(
+    tmp_path: Path,
+) -> None:
+    pack = build_pack(tmp_path / "never-written", Q3, tmp_path / "q3.zip", now=BUILT)
+    files = contents(pack.path)
+    assert set(files) == {f"{FOLDER}/{SUMMARY}", f"{FOLDER}/{HISTORY}", f"{FOLDER}/{MANIFEST}"}
+    assert files[f"{FOLDER}/{HISTORY}"] == b""
+    assert pack.summary.status is Status.ERROR
+    assert verify_pack(pack.path).ok
+
+
+# The manifest
+
+
+def test_the_manifest_lists_every_other_file_once_with_its_sha256(quarter: Quarter) -> None:
+    pack = build(quarter)
+    files = contents(pack.path)
+    manifest = files.pop(f"{FOLDER}/{MANIFEST}")
+    lines = manifest.decode().splitlines()
+    listed = [line.split("  ", 1)[1] for line in lines]
+    assert sorted(listed) == sorted(name.removeprefix(f"{FOLDER}/") for name in files)
+    assert len(listed) == len(set(listed)) == pack.files
+    assert listed == sorted(listed)
+    for line in lines:
+        digest, name = line.split("  ", 1)
+        assert digest == sha256(files[f"{FOLDER}/{name}"]), name
+    assert manifest.endswith(b"\n")
+
+
+def test_the_manifests_digest_and_the_archives_digest_are_reported(quarter: Quarter) -> None:
+    pack = build(quarter)
+    assert pack.manifest_sha256 == sha256(contents(pack.path)[f"{FOLDER}/{MANIFEST}"])
+    assert pack.archive_sha256 == sha256(pack.path.read_bytes())
+    assert verify_pack(pack.path).manifest_sha256 == pack.manifest_sha256
+
+
+def unpack(path: Path, into: Path) -> Path:
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(into)
+    return into / FOLDER
+
+
+def sha256sum_check(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ("sha256sum", "--strict", "-c", MANIFEST), cwd=folder, capture_output=True, text=True, check=False
+    )
+
+
+def test_sha256sum_verifies_the_unpacked_pack(quarter: Quarter, tmp_path: Path) -> None:
+    folder = unpack(build(quarter).path, tmp_path / "unpacked")
+    result = sha256sum_check(folder)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count(": OK") == 3 + 2 * len(quarter.inside) - 1
+
+
+def test_sha256sum_refuses_an_unpacked_pack_with_an_edited_file(quarter: Quarter, tmp_path: Path) -> None:
+    folder = unpack(build(quarter).path, tmp_path / "unpacked")
+    history = folder / HISTORY
+    history.write_bytes(history.read_bytes().replace(b'"status":"fail"', b'"status":"pass"'))
+    result = sha256sum_check(folder)
+    assert result.returncode != 0
+    assert f"{HISTORY}: FAILED" in result.stdout
+
+
+# Verifying a pack
+
+
+def test_a_fresh_pack_verifies(quarter: Quarter) -> None:
+    pack = build(quarter)
+    verification = verify_pack(pack.path)
+    assert verification.ok
+    assert verification.checked == pack.files
+    assert (verification.mismatched, verification.missing, verification.unlisted) == ((), (), ())
+
+
+def test_a_file_whose_bytes_changed_is_mismatched(quarter: Quarter, tmp_path: Path) -> None:
+    pack = build(quarter)
+    name = f"{RUNS}/{quarter.inside[1].run_id}/{RUN_JSON}"
+    original = contents(pack.path)[f"{FOLDER}/{name}"]
+    edited = original.replace(b'"status": "fail"', b'"status": "pass"')
+    assert edited != original
+    verification = verify_pack(rewrite(pack.path, tmp_path / "edited.zip", {f"{FOLDER}/{name}": edited}))
+    assert not verification.ok
+    assert verification.mismatched == (name,)
+    assert (verification.missing, verification.unlisted) == ((), ())
+
+
+def corrupt_in_place(source: Path, destination: Path, entry: str, *, where: str) -> Path:
+    """A byte-for-byte copy of the archive with bytes flipped inside it: no zip library rewrote it."""
+    data = bytearray(source.read_bytes())
+    with zipfile.ZipFile(source) as archive:
+        info = archive.getinfo(entry)
+    if where == "data":
+        header = info.header_offset
+        name_length, extra_length = struct.unpack("<HH", data[header + 26 : header + 30])
+        start = header + 30 + name_length + extra_length
+        for offset in range(start + 8, start + 40):
+            data[offset] ^= 0xFF
+    else:  # the CRC-32 the central directory records for the entry
+        record = data.find(b"PK\x01\x02")
+        while data[record + 46 : record + 46 + len(entry)] != entry.encode():
+            record = data.find(b"PK\x01\x02", record + 4)
+            assert record != -1, entry
+        data[record + 16] ^= 0xFF
+    destination.write_bytes(bytes(data))
+    return destination
+
+
+@pytest.mark.parametrize("where", ["data", "crc"])
+def test_a_file_corrupted_in_place_is_mismatched(quarter: Quarter, tmp_path: Path, where: str) -> None:
+    pack = build(quarter)
+    name = f"{RUNS}/{quarter.inside[0].run_id}/{RUN_HTML}"
+    corrupted = corrupt_in_place(pack.path, tmp_path / "corrupted.zip", f"{FOLDER}/{name}", where=where)
+    verification = verify_pack(corrupted)
+    assert not verification.ok
+    assert verification.mismatched == (name,)
+    assert verification.checked == pack.files
+
+
+def test_a_manifest_corrupted_in_place_is_refused(quarter: Quarter, tmp_path: Path) -> None:
+    pack = build(quarter)
+    corrupted = corrupt_in_place(pack.path, tmp_path / "corrupted.zip", f"{FOLDER}/{MANIFEST}", where="crc")
+    with pytest.raises(PackError, match=r"MANIFEST\.sha256 cannot be read"):
+        verify_pack(corrupted)
+
+
+def test_a_removed_file_is_missing(quarter: Quarter, tmp_path: Path) -> None:
+    pack = build(quarter)
+    name = f"{RUNS}/{quarter.inside[2].run_id}/{RUN_HTML}"
+    verification = verify_pack(rewrite(pack.path, tmp_path / "removed.zip", {f"{FOLDER}/{name}": None}))
+    assert not verification.ok
+    assert verification.missing == (name,)
+    assert verification.checked == pack.files - 1
+    assert (verification.mismatched, verification.unlisted) == ((), ())
+
+
+@pytest.mark.parametrize(
+    ("added", "reported"),
+    [
+        (f"{FOLDER}/runs/20260801T000000Z-deadbeef/run.json", "runs/20260801T000000Z-deadbeef/run.json"),
+        (f"{FOLDER}/notes.txt", "notes.txt"),
+        ("README.txt", "README.txt"),
+        ("elsewhere/summary.html", "elsewhere/summary.html"),
+    ],
+)
+def test_a_file_the_manifest_does_not_list_is_unlisted(
+    quarter: Quarter, tmp_path: Path, added: str, reported: str
+) -> None:
+    pack = build(quarter)
+    verification = verify_pack(rewrite(pack.path, tmp_path / "added.zip", {added: b"trust me\n"}))
+    assert not verification.ok
+    assert verification.unlisted == (reported,)
+    assert verification.checked == pack.files
+    assert (verification.mismatched, verification.missing) == ((), ())
+
+
+def test_a_file_that_is_not_a_zip_is_not_a_pack(tmp_path: Path) -> None:
+    text = tmp_path / "q3.zip"
+    text.write_text("not an archive\n")
+    with pytest.raises(PackError, match="not a zip archive"):
+        verify_pack(text)
+    with pytest.raises(PackError, match="not a zip archive"):
+        verify_pack(tmp_path / "absent.zip")
+
+
+def test_a_zip_without_a_manifest_is_not_a_pack(quarter: Quarter, tmp_path: Path) -> None:
+    pack = build(quarter)
+    stripped = rewrite(pack.path, tmp_path / "stripped.zip", {f"{FOLDER}/{MANIFEST}": None})
+    with pytest.raises(PackError, match=r"expected one MANIFEST\.sha256, found 0"):
+        verify_pack(stripped)
+
+
+def test_a_zip_with_two_manifests_is_not_a_pack(quarter: Quarter, tmp_path: Path) -> None:
+    pack = build(quarter)
+    manifest = contents(pack.path)[f"{FOLDER}/{MANIFEST}"]
+    doubled = rewrite(pack.path, tmp_path / "doubled.zip", {f"other/{MANIFEST}": manifest})
+    with pytest.raises(PackError, match="found 2"):
+        verify_pack(doubled)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "abc123  summary.html",
+        f"{'a' * 64} summary.html",
+        f"{'A' * 64}  summary.html",
+        f"{'a' * 64}  ",
+        "",
+        "summary.html  " + "a" * 64,
+    ],
+    ids=["short digest", "one space", "upper case", "no name", "blank line", "reversed"],
+)
+def test_a_malformed_manifest_line_is_refused(quarter: Quarter, tmp_path: Path, line: str) -> None:
+    pack = build(quarter)
+    manifest = contents(pack.path)[f"{FOLDER}/{MANIFEST}"].decode().splitlines()
+    manifest.insert(1, line)
+    broken = rewrite(
+        pack.path, tmp_path / "broken.zip", {f"{FOLDER}/{MANIFEST}": ("\n".join(manifest) + "\n").encode()}
+    )
+    with pytest.raises(PackError, match=r"MANIFEST\.sha256 line 2 is not"):
+        verify_pack(broken)
+
+
+def with_second_copy(source: Path, destination: Path, entry: str, data: bytes, *, first: bool) -> Path:
+    """A copy of the archive that stores ``entry`` twice: ``data`` before or after the original."""
+    with (
+        pytest.warns(UserWarning, match="Duplicate name"),
+        zipfile.ZipFile(source) as reader,
+        zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED) as writer,
+    ):
+        if first:
+            writer.writestr(entry, data)
+        for info in reader.infolist():
+            writer.writestr(info, reader.read(info))
+        if not first:
+            writer.writestr(entry, data)
+    return destination
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["forged copy first", "forged copy last"])
+def test_a_second_copy_of_a_listed_file_under_the_same_name_is_mismatched(
+    quarter: Quarter, tmp_path: Path, first: bool
+) -> None:
+    pack = build(quarter)
+    forged = with_second_copy(
+        pack.path, tmp_path / "forged.zip", f"{FOLDER}/{HISTORY}", b'{"status":"pass"}\n', first=first
+    )
+    verification = verify_pack(forged)
+    assert not verification.ok
+    assert verification.mismatched == (HISTORY,)
+
+
+def test_a_second_identical_copy_of_a_file_changes_nothing(quarter: Quarter, tmp_path: Path) -> None:
+    pack = build(quarter)
+    original = contents(pack.path)[f"{FOLDER}/{HISTORY}"]
+    copied = with_second_copy(
+        pack.path, tmp_path / "copied.zip", f"{FOLDER}/{HISTORY}", original, first=False
+    )
+    assert verify_pack(copied).ok
+
+
+def test_a_manifest_listing_a_file_twice_is_refused(quarter: Quarter, tmp_path: Path) -> None:
+    # sha256sum -c checks every line, so a second line for a file could fail there and pass here.
+    pack = build(quarter)
+    manifest = contents(pack.path)[f"{FOLDER}/{MANIFEST}"]
+    doubled = manifest + f"{'0' * 64}  {HISTORY}\n".encode()
+    listed_twice = rewrite(pack.path, tmp_path / "twice.zip", {f"{FOLDER}/{MANIFEST}": doubled})
+    line = len(manifest.splitlines()) + 1
+    with pytest.raises(PackError, match=rf"line {line} lists {HISTORY} a second time"):
+        verify_pack(listed_twice)
+
+
+# What the report directory held
+
+
+def test_a_run_whose_page_was_lost_gets_it_rendered_again(quarter: Quarter) -> None:
+    run = quarter.inside[1]
+    page = quarter.report_dir / RUNS / run.run_id / RUN_HTML
+    original = page.read_bytes()
+    page.unlink()
+    pack = build(quarter)
+    rendered = contents(pack.path)[f"{FOLDER}/{RUNS}/{run.run_id}/{RUN_HTML}"]
+    assert rendered == original
+    assert pack.files == 3 + 2 * len(quarter.inside) - 1
+    assert verify_pack(pack.path).ok
+
+
+def test_a_corrupt_run_record_in_the_period_is_listed_as_unreadable_and_the_period_is_an_error(
+    quarter: Quarter,
+) -> None:
+    run = quarter.inside[2]
+    record = quarter.report_dir / RUNS / run.run_id / RUN_JSON
+    record.write_bytes(b'{"schema": "drill.run/v1", "run_id": ')
+    pack = build(quarter)
+    assert pack.summary.status is Status.ERROR
+    assert [item.run_id for item in pack.summary.unreadable] == [run.run_id]
+    assert pack.summary.unreadable[0].problem.startswith("not JSON")
+    assert run.run_id not in [line.run_id for line in pack.summary.runs]
+    files = contents(pack.path)
+    # The record is kept as it was found: the reviewer sees what could not be read.
+    assert files[f"{FOLDER}/{RUNS}/{run.run_id}/{RUN_JSON}"] == record.read_bytes()
+    summary = files[f"{FOLDER}/{SUMMARY}"].decode()
+    assert "Unreadable records" in summary
+    assert pack.summary.verdict in summary
+    assert verify_pack(pack.path).ok
+    assert pack.summary.summary_only == 0
+
+
+def test_a_record_naming_another_run_is_unreadable(quarter: Quarter) -> None:
+    first, second = quarter.inside[0], quarter.inside[3]
+    shutil.copyfile(
+        quarter.report_dir / RUNS / first.run_id / RUN_JSON,
+        quarter.report_dir / RUNS / second.run_id / RUN_JSON,
+    )
+    pack = build(quarter)
+    assert pack.summary.status is Status.ERROR
+    (unreadable,) = pack.summary.unreadable
+    assert (unreadable.run_id, unreadable.problem) == (second.run_id, f"run.json names run {first.run_id}")
+    assert [line.run_id for line in pack.summary.runs].count(first.run_id) == 1
+
+
+def test_a_corrupt_record_outside_the_period_is_neither_packed_nor_an_error(quarter: Quarter) -> None:
+    record = quarter.report_dir / RUNS / quarter.outside[1].run_id / RUN_JSON
+    record.write_bytes(b"garbage")
+    pack = build(quarter)
+    assert pack.summary.unreadable == ()
+    assert pack.summary.status is Status.WARN
+    assert not set(contents(pack.path)) & run_files(quarter.outside[1])
+
+
+def test_a_history_line_in_the_period_without_its_run_directory_counts_as_summary_only(
+    quarter: Quarter,
+) -> None:
+    lost = quarter.inside[1]
+    shutil.rmtree(quarter.report_dir / RUNS / lost.run_id)
+    pack = build(quarter)
+    assert pack.summary.summary_only == 1
+    files = contents(pack.path)
+    assert not set(files) & run_files(lost)
+    history = [json.loads(line) for line in files[f"{FOLDER}/{HISTORY}"].splitlines()]
+    assert lost.run_id in [entry["run_id"] for entry in history]
+    assert "Summary only" in files[f"{FOLDER}/{SUMMARY}"].decode()
+    assert build(quarter).summary.summary_only == 1
+    (quarter.report_dir / RUNS / quarter.inside[0].run_id / RUN_JSON).write_text("{}")
+    # An unreadable record was kept, so its history line is not "summary only".
+    assert build(quarter).summary.summary_only == 1
+
+
+def test_a_history_line_outside_the_period_is_not_summary_only(quarter: Quarter) -> None:
+    shutil.rmtree(quarter.report_dir / RUNS / quarter.outside[0].run_id)
+    assert build(quarter).summary.summary_only == 0
+
+
+# Writing the archive
+
+
+def test_a_build_leaves_no_temporary_file_beside_the_pack_and_is_readable_by_others(quarter: Quarter) -> None:
+    pack = build(quarter)
+    assert [entry.name for entry in pack.path.parent.iterdir()] == ["q3.zip"]
+    assert stat.S_IMODE(pack.path.stat().st_mode) == 0o644
+
+
+def test_a_build_replaces_an_existing_pack(quarter: Quarter) -> None:
+    out = quarter.report_dir.parent / "q3.zip"
+    out.write_bytes(b"an older pack")
+    pack = build(quarter, out)
+    assert pack.path == out
+    assert verify_pack(out).ok
+    assert [entry.name for entry in out.parent.iterdir() if entry.name.startswith(".q3.zip.")] == []
+
+
+def test_a_failed_build_keeps_the_existing_pack_and_leaves_no_temporary_file(quarter: Quarter) -> None:
+    out = quarter.report_dir.parent / "q3.zip"
+    out.write_bytes(b"an older pack")
+    history = quarter.report_dir / HISTORY
+    history.unlink()
+    history.mkdir()  # reading the history fails half-way through the build
+    with pytest.raises(IsADirectoryError):
+        build(quarter, out)
+    assert out.read_bytes() == b"an older pack"
+    assert sorted(entry.name for entry in out.parent.iterdir()) == ["drill-reports", "q3.zip"]
+
+
+# The summary page
+
+
+def test_the_summary_page_states_the_verdict_and_links_every_run_of_the_period(quarter: Quarter) -> None:
+    pack = build(quarter)
+    assert pack.summary.status is Status.WARN
+    files = contents(pack.path)
+    summary = files[f"{FOLDER}/{SUMMARY}"].decode()
+    assert ">WARN<" in summary
+    assert pack.summary.verdict.startswith("Every failure in the period was fixed")
+    assert pack.summary.verdict in summary
+    for run in quarter.inside:
+        assert run.run_id in summary
+    for run in quarter.outside:
+        assert run.run_id not in summary
+    links = set(re.findall(r'href="([^"#]+)"', summary))
+    assert links >= {f"{RUNS}/{run.run_id}/{RUN_HTML}" for run in quarter.inside}
+    for link in links:
+        assert f"{FOLDER}/{link}" in files, link
+
+
+def test_the_summary_page_shows_hostile_text_escaped(quarter: Quarter) -> None:
+    summary = contents(build(quarter).path)[f"{FOLDER}/{SUMMARY}"].decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in summary
+    assert "<script" not in summary.lower()
