@@ -309,9 +309,9 @@ def verify_pack_command(
     """Check every file of an evidence pack against its manifest; exit 3 on any difference."""
     try:
         verification = verify_pack(pack)
-    except PackError as error:
-        _error(str(error) + ".")
-        raise typer.Exit(EXIT_USAGE) from None
+    except PackError as error:  # fail closed: what cannot be verified did not verify
+        _error(f"FAILED: {error}.")
+        raise typer.Exit(EXIT_FINDINGS) from None
     for label, names in (
         ("changed", verification.mismatched),
         ("missing", verification.missing),

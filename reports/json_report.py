@@ -8,7 +8,7 @@ runs recorded by an older drill still load.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -134,6 +134,12 @@ def _coverage_from_dict(data: dict[str, Any]) -> Coverage:
     )
 
 
+def _moment(text: Any) -> datetime:
+    """drill writes UTC with its offset; a hand-made record without one is taken as UTC too."""
+    moment = datetime.fromisoformat(str(text))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def run_from_dict(data: Any) -> DrillRun:
     """The run a drill.run/v1 record describes; evidence stays as JSON values (dates as strings)."""
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
@@ -143,8 +149,8 @@ def run_from_dict(data: Any) -> DrillRun:
         return DrillRun(
             run_id=str(data["run_id"]),
             command=str(data["command"]),
-            started_at=datetime.fromisoformat(data["started_at"]),
-            finished_at=datetime.fromisoformat(data["finished_at"]),
+            started_at=_moment(data["started_at"]),
+            finished_at=_moment(data["finished_at"]),
             config=ConfigIdentity(str(config["path"]), str(config["sha256"])),
             drill_version=str(data["drill_version"]),
             findings=tuple(_finding_from_dict(item) for item in data["findings"]),

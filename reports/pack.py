@@ -59,13 +59,15 @@ def folder_name(period: Period) -> str:
 class _Writer:
     """Adds files to the archive under one folder, hashing each as it streams through."""
 
-    def __init__(self, archive: zipfile.ZipFile, folder: str) -> None:
+    def __init__(self, archive: zipfile.ZipFile, folder: str, written_at: datetime) -> None:
         self.archive = archive
         self.folder = folder
+        # Every entry carries the pack's own time, so the same runs and time give the same bytes.
+        self.date_time = written_at.astimezone(UTC).timetuple()[:6]
         self.digests: list[tuple[str, str]] = []
 
     def _open(self, name: str) -> IO[bytes]:
-        info = zipfile.ZipInfo(f"{self.folder}/{name}", date_time=datetime.now(UTC).timetuple()[:6])
+        info = zipfile.ZipInfo(f"{self.folder}/{name}", date_time=self.date_time)
         info.compress_type = zipfile.ZIP_DEFLATED
         info.external_attr = 0o644 << 16
         return self.archive.open(info, "w")
@@ -96,7 +98,7 @@ def build_pack(report_dir: Path, period: Period, out: Path, *, now: datetime | N
     os.close(handle)
     try:
         with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            writer = _Writer(archive, folder)
+            writer = _Writer(archive, folder, generated_at)
             included = _add_runs(report_dir, period, accumulator, writer)
             accumulator.summary_only = _add_history(report_dir, period, included, writer)
             summary = accumulator.summary(generated_at)
@@ -104,6 +106,8 @@ def build_pack(report_dir: Path, period: Period, out: Path, *, now: datetime | N
             manifest = "".join(f"{digest}  {name}\n" for digest, name in sorted(writer.digests, key=_by_name))
             manifest_sha256 = writer.add_bytes(MANIFEST, manifest.encode())
             files = len(writer.digests) - 1
+        with Path(temporary).open("rb+") as written:  # on disk before it takes the name
+            os.fsync(written.fileno())
         Path(temporary).chmod(0o644)
         Path(temporary).replace(out)
     except BaseException:
@@ -124,8 +128,10 @@ def _add_runs(report_dir: Path, period: Period, accumulator: PeriodAccumulator, 
             started = _started_from_id(kept.run_id)
             if started is not None and period.holds(started):
                 accumulator.unreadable(kept.run_id, kept.problem or "unreadable")
-                if (kept.directory / RUN_JSON).is_file():
-                    writer.add_file(f"{RUNS}/{kept.run_id}/{RUN_JSON}", kept.directory / RUN_JSON)
+                # Packed as found, so that a reviewer sees what could not be read.
+                for name in (RUN_JSON, RUN_HTML):
+                    if (kept.directory / name).is_file():
+                        writer.add_file(f"{RUNS}/{kept.run_id}/{name}", kept.directory / name)
                 included.add(kept.run_id)
             continue
         if not period.holds(kept.run.started_at):

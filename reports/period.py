@@ -372,6 +372,12 @@ class PeriodAccumulator:
                 Status.ERROR,
                 f"{_many(len(self._unreadable), 'run record')} could not be read; the evidence is incomplete.",
             )
+        if not self._runs and self.summary_only:
+            return (
+                Status.ERROR,
+                f"The history lists {_many(self.summary_only, 'run')} in this period but no full record "
+                "of any was kept: nothing can be shown.",
+            )
         if not self._runs:
             return Status.ERROR, "No drill ran in this period: nothing was verified."
         undrilled = [database.name for database in databases if database.passed == 0]

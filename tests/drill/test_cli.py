@@ -191,7 +191,7 @@ def test_report_usage_errors_are_one_line_and_exit_2(
     assert not (workspace / "pack.zip").exists()
 
 
-def test_verify_pack_of_something_that_is_not_a_pack_exits_2(workspace: Path) -> None:
+def test_verify_pack_of_something_that_is_not_a_pack_fails_closed(workspace: Path) -> None:
     (workspace / "notes.zip").write_text("not a zip")
     result = drill("verify-pack", "notes.zip", cwd=workspace)
-    assert result.returncode == 2 and "not a zip archive" in result.stderr
+    assert result.returncode == 3 and "FAILED" in result.stderr and "not a zip archive" in result.stderr

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -30,7 +31,7 @@ import pytest
 import requests
 import xmlschema
 
-from tests.browser import colour_share, is_blank, render, require_chromium
+from tests.browser import colour_share, is_blank, print_to_pdf, render, require_chromium
 from tests.conftest import ADMIN_KEYS
 from tests.drill.restore.conftest import postmasters_under
 from tests.helpers import iam_user_keys
@@ -395,6 +396,14 @@ def test_both_pages_render_in_a_real_browser_with_no_network_request(estate: Est
         assert colour_share(shot.screenshot, GREEN, box=(0, 0, 1280, 60)) < 0.01, name
     index = render(estate.reports / "index.html", tmp_path / "index-charts.png", height=1400)
     assert index.dom.count("<svg") >= 1 + 3 * 2  # the pass/fail strip and three charts per database
+
+
+@pytest.mark.slow
+def test_the_report_prints_to_a_pdf_of_several_pages(estate: Estate, tmp_path: Path) -> None:
+    require_chromium()
+    pdf = print_to_pdf(estate.runs[-1] / "report.html", tmp_path / "report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 2  # A4 pages, not one endless sheet
 
 
 def test_drill_report_builds_a_pack_whose_manifest_verifies(estate: Estate, tmp_path: Path) -> None:
