@@ -75,3 +75,9 @@ def test_a_record_from_before_checks_and_coverage_were_kept_still_loads() -> Non
 def test_anything_else_is_refused_with_the_reason(text: str, reason: str) -> None:
     with pytest.raises(RunRecordError, match=reason):
         parse_json(text)
+
+
+def test_a_record_whose_times_carry_no_offset_is_read_as_utc() -> None:
+    data = run_to_dict(RUN)
+    data["started_at"], data["finished_at"] = "2026-11-30T03:00:00", "2026-11-30T03:00:05"
+    assert run_from_dict(data).started_at == STARTED

@@ -414,8 +414,10 @@ def test_a_corrupt_run_record_in_the_period_is_listed_as_unreadable_and_the_peri
     assert pack.summary.unreadable[0].problem.startswith("not JSON")
     assert run.run_id not in [line.run_id for line in pack.summary.runs]
     files = contents(pack.path)
-    # The record is kept as it was found: the reviewer sees what could not be read.
+    # The record and its page are kept as found: the reviewer sees what could not be read.
     assert files[f"{FOLDER}/{RUNS}/{run.run_id}/{RUN_JSON}"] == record.read_bytes()
+    page = quarter.report_dir / RUNS / run.run_id / RUN_HTML
+    assert files[f"{FOLDER}/{RUNS}/{run.run_id}/{RUN_HTML}"] == page.read_bytes()
     summary = files[f"{FOLDER}/{SUMMARY}"].decode()
     assert "Unreadable records" in summary
     assert pack.summary.verdict in summary
@@ -523,3 +525,19 @@ def test_the_summary_page_shows_hostile_text_escaped(quarter: Quarter) -> None:
     summary = contents(build(quarter).path)[f"{FOLDER}/{SUMMARY}"].decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in summary
     assert "<script" not in summary.lower()
+
+
+def test_the_same_runs_and_time_give_the_same_archive_bytes(quarter: Quarter, tmp_path: Path) -> None:
+    first = build(quarter, tmp_path / "first.zip")
+    second = build(quarter, tmp_path / "second.zip")
+    assert first.archive_sha256 == second.archive_sha256
+    later = build_pack(quarter.report_dir, Q3, tmp_path / "later.zip", now=datetime(2026, 10, 3, tzinfo=UTC))
+    assert later.archive_sha256 != first.archive_sha256  # the build time is part of the record
+
+
+def test_a_period_known_only_from_history_lines_is_an_error_that_says_so(quarter: Quarter) -> None:
+    shutil.rmtree(quarter.report_dir / RUNS)
+    pack = build(quarter)
+    assert pack.summary.status is Status.ERROR
+    assert pack.summary.summary_only == len(quarter.inside)
+    assert "no full record" in pack.summary.verdict
