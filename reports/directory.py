@@ -12,7 +12,7 @@ line, and the history line before the index: the line is what makes a run part o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,13 +83,25 @@ class KeptRun:
     problem: str | None
 
 
-def kept_runs(report_dir: Path) -> Iterator[KeptRun]:
-    """Every run directory, in run id order (which is start time order), read one at a time."""
+def started_from_id(run_id: str) -> datetime | None:
+    """The start a run id records (to the second), or None if it is not a drill run id."""
+    if not RUN_ID.match(run_id):
+        return None
+    return datetime.strptime(run_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+
+
+def kept_runs(report_dir: Path, *, started: Callable[[datetime], bool] | None = None) -> Iterator[KeptRun]:
+    """Every run directory, in run id order (which is start time order), read one at a time.
+
+    ``started`` picks runs by the start their id records before any record is read, so that a
+    quarter's pack does not parse the years of runs around it.
+    """
     runs = report_dir / RUNS
     if not runs.is_dir():
         return
     for directory in sorted(runs.iterdir()):
-        if not directory.is_dir() or not RUN_ID.match(directory.name):
+        moment = started_from_id(directory.name)
+        if not directory.is_dir() or moment is None or (started is not None and not started(moment)):
             continue
         try:
             run = parse_json((directory / RUN_JSON).read_bytes())

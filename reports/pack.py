@@ -24,7 +24,7 @@ import re
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,6 +80,14 @@ class _Writer:
                 writer.write(chunk)
         self.digests.append((digest.hexdigest(), name))
 
+    def add_lines(self, name: str, lines: Iterable[bytes]) -> None:
+        digest = hashlib.sha256()
+        with self._open(name) as writer:
+            for line in lines:
+                digest.update(line)
+                writer.write(line)
+        self.digests.append((digest.hexdigest(), name))
+
     def add_bytes(self, name: str, data: bytes) -> str:
         with self._open(name) as writer:
             writer.write(data)
@@ -123,20 +131,15 @@ def _by_name(entry: tuple[str, str]) -> str:
 def _add_runs(report_dir: Path, period: Period, accumulator: PeriodAccumulator, writer: _Writer) -> set[str]:
     """Each kept run of the period, oldest first: its JSON as recorded, its page (re-rendered if lost)."""
     included: set[str] = set()
-    for kept in kept_runs(report_dir):
-        if kept.run is None:
-            started = _started_from_id(kept.run_id)
-            if started is not None and period.holds(started):
-                accumulator.unreadable(kept.run_id, kept.problem or "unreadable")
-                # Packed as found, so that a reviewer sees what could not be read.
-                for name in (RUN_JSON, RUN_HTML):
-                    if (kept.directory / name).is_file():
-                        writer.add_file(f"{RUNS}/{kept.run_id}/{name}", kept.directory / name)
-                included.add(kept.run_id)
-            continue
-        if not period.holds(kept.run.started_at):
-            continue
+    for kept in kept_runs(report_dir, started=period.holds):
         included.add(kept.run_id)
+        if kept.run is None:
+            accumulator.unreadable(kept.run_id, kept.problem or "unreadable")
+            # Packed as found, so that a reviewer sees what could not be read.
+            for name in (RUN_JSON, RUN_HTML):
+                if (kept.directory / name).is_file():
+                    writer.add_file(f"{RUNS}/{kept.run_id}/{name}", kept.directory / name)
+            continue
         accumulator.add(kept.run)
         writer.add_file(f"{RUNS}/{kept.run_id}/{RUN_JSON}", kept.directory / RUN_JSON)
         page = kept.directory / RUN_HTML
@@ -148,25 +151,21 @@ def _add_runs(report_dir: Path, period: Period, accumulator: PeriodAccumulator, 
 
 
 def _add_history(report_dir: Path, period: Period, included: set[str], writer: _Writer) -> int:
-    """The period's history lines; returns how many name a run whose full record was not kept."""
-    lines = []
+    """The period's history lines, streamed; returns how many name a run whose full record was not kept."""
     summary_only = 0
-    for entry in history.entries(report_dir):
-        started = as_datetime(entry.get("started_at"))
-        if started is None or not period.holds(started):
-            continue
-        lines.append(json.dumps(entry, separators=(",", ":")) + "\n")
-        if entry.get("run_id") not in included:
-            summary_only += 1
-    writer.add_bytes(HISTORY, "".join(lines).encode())
+
+    def lines() -> Iterator[bytes]:
+        nonlocal summary_only
+        for entry in history.entries(report_dir):
+            started = as_datetime(entry.get("started_at"))
+            if started is None or not period.holds(started):
+                continue
+            if entry.get("run_id") not in included:
+                summary_only += 1
+            yield (json.dumps(entry, separators=(",", ":")) + "\n").encode()
+
+    writer.add_lines(HISTORY, lines())
     return summary_only
-
-
-def _started_from_id(run_id: str) -> datetime | None:
-    try:
-        return datetime.strptime(run_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    except ValueError:
-        return None
 
 
 def _sha256_of(path: Path) -> str:

@@ -27,6 +27,7 @@ from reports.directory import (
     kept_runs,
     publish,
     run_directory,
+    started_from_id,
     write_index,
 )
 from reports.json_report import parse_json
@@ -404,6 +405,29 @@ def test_kept_runs_are_read_back_in_run_id_order(tmp_path: Path) -> None:
     assert all(each.problem is None and each.run is not None for each in kept)
     assert [each.run.status for each in kept if each.run] == [Status.PASS, Status.FAIL, Status.PASS]
     assert [each.directory for each in kept] == [tmp_path / RUNS / each.run_id for each in kept]
+
+
+def test_kept_runs_can_pick_runs_by_the_start_their_id_records_without_reading_the_others(
+    tmp_path: Path,
+) -> None:
+    publish(run(1), tmp_path, now=NOW)
+    publish(run(2), tmp_path, now=NOW)
+    # Outside the pick a corrupt record is never read, so it is no problem either.
+    outside = run_directory(tmp_path, "20261201T030000Z-0000dead")
+    outside.mkdir()
+    (outside / RUN_JSON).write_text("not json", encoding="utf-8")
+    day_2 = datetime(2026, 11, 2, tzinfo=UTC)
+
+    picked = list(kept_runs(tmp_path, started=lambda moment: day_2 <= moment < day_2 + timedelta(days=1)))
+
+    assert [(each.run_id, each.problem) for each in picked] == [(run(2).run_id, None)]
+    assert len(list(kept_runs(tmp_path))) == 3
+
+
+def test_a_run_id_records_its_start_to_the_second() -> None:
+    assert started_from_id("20261102T030405Z-0000abcd") == datetime(2026, 11, 2, 3, 4, 5, tzinfo=UTC)
+    assert started_from_id("20261102T030405Z-XYZ") is None
+    assert started_from_id("../20261102T030405Z-0000abcd") is None
 
 
 def test_a_kept_run_that_cannot_be_read_is_reported_not_skipped(tmp_path: Path) -> None:
