@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 
 from drill.model import DrillRun
-from reports.formatting import human_bytes, human_count, human_seconds, human_time
+from reports.formatting import human_count, human_seconds, human_time
 from reports.index_view import IndexView
 from reports.period import PeriodSummary
 from reports.run_view import report_view
@@ -33,9 +33,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(
-        bytes_of=human_bytes, seconds_of=human_seconds, count_of=human_count, time_of=human_time
-    )
+    env.filters.update(seconds_of=human_seconds, count_of=human_count, time_of=human_time)
     return env
 
 
