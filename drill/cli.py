@@ -1,14 +1,12 @@
-"""Commands only: parse arguments, call the engine, print, choose the exit code.
-
-Exit codes: 0 every finding passed (warnings allowed), 3 any ``fail`` or ``error`` finding,
-2 a config or usage error, 1 an unexpected internal error.
-"""
+"""Commands only: parse arguments, call the engine, print, choose the exit code (see drill.exits)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,21 +22,19 @@ from rich.table import Table
 
 from drill import drill_version
 from drill.config import ConfigError, LoadedConfig, load_config
-from drill.engine import execute
+from drill.engine import execute, select_databases
+from drill.exits import Exit
 from drill.files import write_atomic
+from drill.locks import database_locks
 from drill.model import DrillRun, Phase
 from drill.registry import discover
+from drill.scheduler import Launcher, NothingToSchedule, plan, serve
 from reports.console import print_run
-from reports.directory import publish
+from reports.directory import RUN_HTML, publish, run_directory
 from reports.json_report import render_json
 from reports.junit import render_junit
 from reports.pack import PackError, build_pack, verify_pack
 from reports.period import Period
-
-EXIT_OK = 0
-EXIT_INTERNAL = 1
-EXIT_USAGE = 2
-EXIT_FINDINGS = 3
 
 app = typer.Typer(
     name="drill",
@@ -98,7 +94,7 @@ def _load(path: Path) -> LoadedConfig:
         return load_config(path)
     except ConfigError as error:
         _error(str(error))
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(Exit.USAGE) from None
 
 
 @contextmanager
@@ -137,7 +133,32 @@ def _finish(run: DrillRun, report_dir: Path, json_path: Path | None, junit_path:
         console.print(f"JUnit: {junit_path}", markup=False, highlight=False)
     console.print(f"Report: {published.report}", markup=False, highlight=False)
     console.print(f"History: {published.index}", markup=False, highlight=False)
-    raise typer.Exit(EXIT_FINDINGS if run.status.is_failing else EXIT_OK)
+    raise typer.Exit(Exit.FINDINGS if run.status.is_failing else Exit.OK)
+
+
+def _lock_dir(loaded: LoadedConfig) -> Path:
+    config = loaded.config
+    return Path(config.schedule.lock_dir) if config.schedule.lock_dir else Path(config.report.dir) / "locks"
+
+
+@contextmanager
+def _locked(loaded: LoadedConfig, names: tuple[str, ...], *, restore: bool) -> Iterator[tuple[str, ...]]:
+    """The databases this run may drill: a restore drill takes each database's lock or skips it."""
+    if not restore:
+        yield names
+        return
+    with database_locks(_lock_dir(loaded), names, " ".join(["drill", *sys.argv[1:]])) as locked:
+        for busy in locked.busy:
+            _error(f"{busy.database}: skipped: another drill of it is running ({busy.holder.describe()}).")
+        for taken in locked.acquired:
+            if taken.stale is not None:
+                _error(
+                    f"{taken.database}: took over the lock of a drill that was killed ({taken.stale.describe()})."
+                )
+        if names and not locked.acquired:
+            _error("drill: nothing to drill: every selected database is being drilled by another process.")
+            raise typer.Exit(Exit.BUSY)
+        yield locked.databases
 
 
 def _execute(
@@ -152,21 +173,24 @@ def _execute(
     keep: bool = False,
 ) -> None:
     loaded = _load(config)
+    try:
+        selected = tuple(database.name for database in select_databases(loaded, databases or ()))
+    except KeyError as error:
+        _error(f"{config}: {error.args[0]}.")
+        raise typer.Exit(Exit.USAGE) from None
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        with _progress() as progress:
+        with _locked(loaded, selected, restore=Phase.RESTORE in phases) as drillable, _progress() as progress:
             run = execute(
                 loaded,
                 command=command,
                 phases=phases,
-                databases=databases or (),
+                # All of them stays "all" (no filter); a lock held elsewhere narrows the run.
+                databases=databases or () if drillable == selected else drillable,
                 concurrency=concurrency,
                 keep=keep,
                 progress=progress,
             )
-    except KeyError as error:
-        _error(f"{config}: {error.args[0]}.")
-        raise typer.Exit(EXIT_USAGE) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
     _finish(run, Path(loaded.config.report.dir), json_path, junit_path)
@@ -236,7 +260,7 @@ def _day(option: str, text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         _error(f"{option}: {text!r} is not a date; write it as YYYY-MM-DD.")
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(Exit.USAGE) from None
 
 
 def _report_dir(config: Path | None, report_dir: Path | None) -> Path:
@@ -244,10 +268,10 @@ def _report_dir(config: Path | None, report_dir: Path | None) -> Path:
         report_dir = Path(_load(config).config.report.dir)
     elif report_dir is None or config is not None:
         _error("drill report: give either --config (its [report] dir is used) or --report-dir.")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(Exit.USAGE)
     if not report_dir.is_dir():
         _error(f"{report_dir}: no such report directory; drill check and drill run write one.")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(Exit.USAGE)
     return report_dir
 
 
@@ -288,7 +312,7 @@ def report(
     )
     if period.since > period.until:
         _error(f"--since {period.since} is after --until {period.until}.")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(Exit.USAGE)
     pack = build_pack(_report_dir(config, report_dir), period, out)
     summary = pack.summary
     runs = len(summary.runs)
@@ -297,7 +321,7 @@ def report(
     print(f"MANIFEST.sha256 SHA-256: {pack.manifest_sha256}")
     print(f"Archive SHA-256: {pack.archive_sha256}")
     print("Record these digests with the review: they show later that the pack was not replaced.")
-    raise typer.Exit(EXIT_FINDINGS if summary.status.is_failing else EXIT_OK)
+    raise typer.Exit(Exit.FINDINGS if summary.status.is_failing else Exit.OK)
 
 
 @app.command("verify-pack")
@@ -311,7 +335,7 @@ def verify_pack_command(
         verification = verify_pack(pack)
     except PackError as error:  # fail closed: what cannot be verified did not verify
         _error(f"FAILED: {error}.")
-        raise typer.Exit(EXIT_FINDINGS) from None
+        raise typer.Exit(Exit.FINDINGS) from None
     for label, names in (
         ("changed", verification.mismatched),
         ("missing", verification.missing),
@@ -324,7 +348,40 @@ def verify_pack_command(
         f"{verdict}: {verification.checked} files checked against MANIFEST.sha256 "
         f"(its SHA-256 is {verification.manifest_sha256})."
     )
-    raise typer.Exit(EXIT_OK if verification.ok else EXIT_FINDINGS)
+    raise typer.Exit(Exit.OK if verification.ok else Exit.FINDINGS)
+
+
+@app.command()
+def schedule(
+    config: ConfigOption,
+    grace: Annotated[
+        float,
+        typer.Option(
+            "--grace",
+            min=1,
+            help="On SIGTERM, seconds to let the drill in progress clean up before it is killed.",
+        ),
+    ] = 60.0,
+) -> None:
+    """Stay running and drill on the cron expressions of [schedule] (and each database's schedule),
+    one drill of a database at a time; SIGTERM stops cleanly."""
+    loaded = _load(config)
+    try:
+        groups = plan(loaded.config)
+    except NothingToSchedule as error:
+        _error(f"{config}: schedule.cron: {error}.")
+        raise typer.Exit(Exit.USAGE) from None
+    handler = logging.StreamHandler(sys.stderr)
+    formatter = logging.Formatter(
+        "%(asctime)s.%(msecs)03dZ drill schedule %(levelname)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S"
+    )
+    formatter.converter = time.gmtime  # one clock for every log line, whatever the container's zone
+    handler.setFormatter(formatter)
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    report_dir = Path(loaded.config.report.dir)
+    launcher = Launcher(config.resolve(), lambda run_id: run_directory(report_dir, run_id) / RUN_HTML)
+    logging.getLogger("drill.schedule").info("drilling %d group(s) of databases from %s", len(groups), config)
+    serve(loaded.config, launcher, grace=grace)
 
 
 @app.command("list-checks")
@@ -358,4 +415,4 @@ def main() -> None:
             traceback.print_exc()
         else:
             _error("Set DRILL_DEBUG=1 to see the traceback, and please report it.")
-        sys.exit(EXIT_INTERNAL)
+        sys.exit(Exit.INTERNAL)

@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from drill.cron import trigger, zone
 from drill.durations import parse_duration
 
 # Keys that would hold a secret itself; the message says which *_env or *_file key to use instead.
@@ -228,6 +229,7 @@ class Database(PolicyOverrides):
     recovery_point_columns: tuple[
         str, ...
     ] = ()  # "table.column" timestamps whose newest value is the data's age
+    schedule: str | None = None  # a cron expression for this database, instead of [schedule] cron
 
 
 class Agent(_Frozen):
@@ -276,7 +278,42 @@ class RestoreSettings(_Frozen):
 
 
 class ScheduleSettings(_Frozen):
-    """Reserved: the scheduler fills this table."""
+    """When ``drill schedule`` drills: cron expressions, read in one time zone."""
+
+    cron: str | None = None  # every database without its own `schedule`; 5 fields, or 6 with seconds first
+    timezone: str = "UTC"  # an IANA name; the cron expressions are read in it (daylight saving included)
+    lock_dir: str | None = None  # the per-database lock files; default <report dir>/locks
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, name: str) -> str:
+        zone(name)
+        return name
+
+
+class MetricsSettings(_Frozen):
+    """Prometheus metrics after each run: a file for node_exporter, and optionally a Pushgateway."""
+
+    textfile: str | None = None  # rewritten atomically after each run, e.g. .../textfile_collector/drill.prom
+    pushgateway_env: str | None = None  # the variable holding the Pushgateway URL (it may carry credentials)
+    job: str = Field("drill", min_length=1)
+    timeout: Duration = timedelta(seconds=10)
+
+
+class NotifyEvent(enum.StrEnum):
+    FAILURE = "failure"  # the run failed or could not verify something
+    RECOVERY = "recovery"  # the first passing run after a failing one
+    SUCCESS = "success"  # every passing run
+
+
+class NotifySettings(_Frozen):
+    """Who hears about a run: a chat webhook, and a dead man's switch that expects a ping per passing run."""
+
+    webhook_env: str | None = None  # the variable holding a Slack-compatible incoming-webhook URL
+    on: tuple[Annotated[NotifyEvent, Field(strict=False)], ...] = (NotifyEvent.FAILURE,)
+    heartbeat_env: str | None = None  # the variable holding a healthchecks-style URL, pinged on success
+    timeout: Duration = timedelta(seconds=10)  # per attempt
+    retries: int = Field(3, ge=0, le=10)  # attempts after the first, with a growing pause between
 
 
 class Config(_Frozen):
@@ -287,6 +324,8 @@ class Config(_Frozen):
     agents: tuple[Agent, ...] = ()
     restore: RestoreSettings = RestoreSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    notify: NotifySettings = NotifySettings()
 
     def target(self, name: str) -> Target:
         return next(target for target in self.targets if target.name == name)
@@ -356,6 +395,8 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> LoadedC
         *_references(config),
         *_environment(config, environ),
         *_restore_environment(config, environ),
+        *_schedules(config),
+        *_outbound_environment(config, environ),
         *_files(config, base),
     ]
     if problems:
@@ -541,6 +582,37 @@ def _environment(config: Config, environ: Mapping[str, str]) -> Iterator[Problem
                 yield Problem(f"{where}.{key}", f"environment variable {name} is not set.")
 
 
+def _schedules(config: Config) -> Iterator[Problem]:
+    timezone = config.schedule.timezone
+    expressions = [("schedule.cron", config.schedule.cron)] + [
+        (f"databases[{index}].schedule", database.schedule) for index, database in enumerate(config.databases)
+    ]
+    for where, expression in expressions:
+        if expression is None:
+            continue
+        try:
+            trigger(expression, timezone)
+        except ValueError as error:
+            yield Problem(where, f"{error}.")
+
+
+def _outbound_environment(config: Config, environ: Mapping[str, str]) -> Iterator[Problem]:
+    """The variables naming where metrics and notifications go; their values are never shown."""
+    for where, name in (
+        ("metrics.pushgateway_env", config.metrics.pushgateway_env),
+        ("notify.webhook_env", config.notify.webhook_env),
+        ("notify.heartbeat_env", config.notify.heartbeat_env),
+    ):
+        if name is None:
+            continue
+        if not _ENV_NAME.match(name):
+            yield Problem(where, "is not a valid environment variable name.")
+        elif not environ.get(name):
+            yield Problem(where, f"environment variable {name} is not set.")
+        elif not environ[name].startswith(("http://", "https://")):
+            yield Problem(where, f"environment variable {name} does not hold an http(s) URL.")
+
+
 def _restore_environment(config: Config, environ: Mapping[str, str]) -> Iterator[Problem]:
     name = config.restore.dsn_env
     if config.restore.engine is RestoreEngine.DSN and name and not environ.get(name):
@@ -591,6 +663,8 @@ def _resolved(config: Config, base: Path) -> Config:
         for agent in config.agents
     )
     report = config.report.model_copy(update={"dir": _resolve(base, config.report.dir)})
+    schedule = config.schedule.model_copy(update={"lock_dir": _resolve(base, config.schedule.lock_dir)})
+    metrics = config.metrics.model_copy(update={"textfile": _resolve(base, config.metrics.textfile)})
     restore = config.restore.model_copy(
         update={
             "bin_dir": _resolve(base, config.restore.bin_dir),
@@ -598,5 +672,12 @@ def _resolved(config: Config, base: Path) -> Config:
         }
     )
     return config.model_copy(
-        update={"targets": targets, "agents": agents, "report": report, "restore": restore}
+        update={
+            "targets": targets,
+            "agents": agents,
+            "report": report,
+            "restore": restore,
+            "schedule": schedule,
+            "metrics": metrics,
+        }
     )

@@ -89,6 +89,35 @@ def last_passing_drill(report_dir: Path, database: str) -> datetime | None:
     return max((drill.finished_at for drill in drills_of(report_dir, database) if drill.passed), default=None)
 
 
+def last_passing_drills(report_dir: Path) -> dict[str, datetime]:
+    """Each database's last passing drill, in one pass over the history."""
+    last: dict[str, datetime] = {}
+    for entry in entries(report_dir):
+        drills = entry.get("drills")
+        try:
+            finished = datetime.fromisoformat(str(entry.get("finished_at")))
+        except ValueError:
+            continue
+        if not isinstance(drills, dict):
+            continue
+        for name, drill in drills.items():
+            if isinstance(drill, dict) and drill.get("passed") is True:
+                key = str(name)
+                if key not in last or finished > last[key]:
+                    last[key] = finished
+    return last
+
+
+def previous_run(report_dir: Path, command: str, databases: tuple[str, ...]) -> dict[str, Any] | None:
+    """The last recorded run of the same command over the same databases (a recovery is judged against it)."""
+    wanted = sorted(databases)
+    found: dict[str, Any] | None = None
+    for entry in entries(report_dir):
+        if entry.get("command") == command and sorted(entry.get("databases") or []) == wanted:
+            found = entry
+    return found
+
+
 def summary(run: DrillRun) -> dict[str, Any]:
     """The history line of a run: its verdict, what failed, and each database's drill in brief."""
     drills: dict[str, dict[str, Any]] = {}
@@ -127,6 +156,7 @@ def summary(run: DrillRun) -> dict[str, Any]:
         "finished_at": run.finished_at.isoformat(),
         "duration_seconds": round(run.duration_seconds, 3),
         "config_sha256": run.config.sha256,
+        "databases": [covered.name for covered in run.coverage.databases],
         "counts": run.counts(),
         "failing": [
             {
