@@ -804,3 +804,51 @@ def test_the_example_documents_every_key_the_models_accept() -> None:
         if not re.search(rf"^\s*(#\s*)?{key}\s*=|^\s*\[\[?([\w.]+\.)?{key}\]\]?\s*$", text, re.MULTILINE)
     )
     assert undocumented == []
+
+
+# --- schedule, metrics, notify ---------------------------------------------------------------
+
+
+def test_a_schedule_and_its_time_zone_are_read(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        table("[schedule]", cron="30 3 * * *", timezone="Europe/Berlin", lock_dir="locks"),
+        fs_target(),
+        database(schedule="0 */6 * * *"),
+    )
+    config = load_config(path, environ={}).config
+    assert (config.schedule.cron, config.schedule.timezone) == ("30 3 * * *", "Europe/Berlin")
+    assert config.schedule.lock_dir == str(tmp_path / "locks")  # relative to the config file
+    assert config.databases[0].schedule == "0 */6 * * *"
+
+
+def test_a_bad_cron_expression_on_a_database_names_that_database(tmp_path: Path) -> None:
+    path = write(tmp_path, fs_target(), database(schedule="every night"))
+    assert_names(the_problem(path), path, "databases[0].schedule", "is not a cron expression", "5 fields")
+
+
+def test_an_unknown_time_zone_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, table("[schedule]", timezone="Mars/Olympus_Mons"), fs_target(), database())
+    assert_names(the_problem(path), path, "schedule.timezone", "'Mars/Olympus_Mons' is not a time zone")
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [("[notify]", "webhook_env"), ("[notify]", "heartbeat_env"), ("[metrics]", "pushgateway_env")],
+)
+def test_an_outbound_url_variable_must_be_set_and_hold_a_url_that_is_never_shown(
+    tmp_path: Path, section: str, key: str
+) -> None:
+    path = write(tmp_path, table(section, **{key: "DRILL_URL"}), fs_target(), database())
+    dotted = f"{section.strip('[]')}.{key}"
+    assert_names(the_problem(path), path, dotted, "environment variable DRILL_URL is not set")
+    secret = "hooks.example/services/T000/B000/SECRETTOKEN"
+    message = the_problem(path, {"DRILL_URL": secret})
+    assert_names(message, path, dotted, "does not hold an http(s) URL")
+    assert "SECRETTOKEN" not in message
+    assert load_config(path, environ={"DRILL_URL": "https://" + secret}).config is not None
+
+
+def test_notify_events_are_failure_recovery_or_success(tmp_path: Path) -> None:
+    path = write(tmp_path, table("[notify]", on=["failure", "sometimes"]), fs_target(), database())
+    assert_names(the_problem(path), path, "notify.on[1]", "failure", "recovery", "success")
