@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
-from drill import drill_version
+from drill import drill_version, history
 from drill.config import ConfigError, LoadedConfig, load_config
 from drill.engine import execute, select_databases
 from drill.exits import Exit
@@ -33,6 +33,8 @@ from reports.console import print_run
 from reports.directory import RUN_HTML, publish, run_directory
 from reports.json_report import render_json
 from reports.junit import render_junit
+from reports.metrics import publish_metrics
+from reports.notify import notify
 from reports.pack import PackError, build_pack, verify_pack
 from reports.period import Period
 
@@ -121,9 +123,19 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
-def _finish(run: DrillRun, report_dir: Path, json_path: Path | None, junit_path: Path | None) -> None:
+def _finish(
+    run: DrillRun,
+    loaded: LoadedConfig,
+    selection: tuple[str, ...],
+    json_path: Path | None,
+    junit_path: Path | None,
+) -> None:
+    config = loaded.config
+    report_dir = Path(config.report.dir)
     console = _console()
     print_run(run, console)
+    # Read before this run's own history line is appended: a recovery is judged against the run before.
+    previous = history.previous_run(report_dir, run.command, tuple(db.name for db in run.coverage.databases))
     published = publish(run, report_dir)
     if json_path is not None:
         write_atomic(json_path, render_json(run))
@@ -133,6 +145,11 @@ def _finish(run: DrillRun, report_dir: Path, json_path: Path | None, junit_path:
         console.print(f"JUnit: {junit_path}", markup=False, highlight=False)
     console.print(f"Report: {published.report}", markup=False, highlight=False)
     console.print(f"History: {published.index}", markup=False, highlight=False)
+    # Metrics and notifications report their own trouble; they never change the run's verdict.
+    for problem in publish_metrics(
+        run, config.metrics, os.environ, history.last_passing_drills(report_dir), selection=selection
+    ) + notify(run, config.notify, os.environ, previous=previous, report=str(published.report)):
+        _error(problem)
     raise typer.Exit(Exit.FINDINGS if run.status.is_failing else Exit.OK)
 
 
@@ -193,7 +210,7 @@ def _execute(
             )
     finally:
         signal.signal(signal.SIGTERM, previous)
-    _finish(run, Path(loaded.config.report.dir), json_path, junit_path)
+    _finish(run, loaded, tuple(databases or ()), json_path, junit_path)
 
 
 @app.command()

@@ -195,3 +195,96 @@ def test_verify_pack_of_something_that_is_not_a_pack_fails_closed(workspace: Pat
     (workspace / "notes.zip").write_text("not a zip")
     result = drill("verify-pack", "notes.zip", cwd=workspace)
     assert result.returncode == 3 and "FAILED" in result.stderr and "not a zip archive" in result.stderr
+
+
+OUTBOUND = """
+[metrics]
+textfile = "metrics/drill-{{command}}.prom"
+
+[notify]
+webhook_env = "DRILL_TEST_WEBHOOK"
+heartbeat_env = "DRILL_TEST_HEARTBEAT"
+on = ["failure", "recovery"]
+timeout = "2s"
+retries = 0
+"""
+
+
+def test_a_failing_drill_posts_to_the_webhook_writes_metrics_and_a_recovery_pings_the_heartbeat(
+    workspace: Path,
+) -> None:
+    from prometheus_client.parser import text_string_to_metric_families  # noqa: PLC0415
+
+    from tests.reports.servers import receiver  # noqa: PLC0415
+
+    with receiver() as hooks:
+        environ = {
+            **os.environ,
+            "DRILL_TEST_WEBHOOK": hooks.url("/services/T000/B000/SECRETTOKEN"),
+            "DRILL_TEST_HEARTBEAT": hooks.url("/ping/drill"),
+        }
+        stale = _config(workspace, "1d")
+        stale.write_text(stale.read_text() + OUTBOUND.format())
+        failed = subprocess.run(
+            [sys.executable, "-m", "drill", "run", "-c", str(stale)],
+            cwd=workspace,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert failed.returncode == 3, failed.stdout + failed.stderr
+        [post] = hooks.to("/services/T000/B000/SECRETTOKEN")
+        assert post.method == "POST" and "FAIL" in post.json()["text"] and "freshness" in post.json()["text"]
+        assert hooks.to("/ping/drill") == []  # a failing drill sends no heartbeat: its silence alerts
+
+        fresh = _config(workspace, "3d")
+        fresh.write_text(fresh.read_text() + OUTBOUND.format())
+        passed = subprocess.run(
+            [sys.executable, "-m", "drill", "run", "-c", str(fresh)],
+            cwd=workspace,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert passed.returncode == 0, passed.stdout + passed.stderr
+        recovery = hooks.to("/services/T000/B000/SECRETTOKEN")[1].json()["text"]
+        assert "recover" in recovery.lower()
+        assert [ping.method for ping in hooks.to("/ping/drill")] == ["GET"]
+    assert "SECRETTOKEN" not in failed.stdout + failed.stderr + passed.stdout + passed.stderr
+    families = {
+        family.name: family
+        for family in text_string_to_metric_families((workspace / "metrics" / "drill-run.prom").read_text())
+    }
+    [failed_sample] = families["drill_run_failed"].samples
+    assert failed_sample.value == 0  # the file holds the last run: the one that passed
+    assert "drill_last_success_timestamp_seconds" in families
+
+
+def test_a_webhook_that_is_down_never_fails_the_drill(workspace: Path) -> None:
+    from tests.reports.servers import closed_port  # noqa: PLC0415
+
+    config = _config(workspace, "3d")
+    with closed_port() as port:
+        config.write_text(config.read_text() + OUTBOUND.format())
+        environ = {
+            **os.environ,
+            "DRILL_TEST_WEBHOOK": f"http://127.0.0.1:{port}/services/SECRET",
+            "DRILL_TEST_HEARTBEAT": f"http://127.0.0.1:{port}/ping",
+        }
+        result = subprocess.run(
+            [sys.executable, "-m", "drill", "run", "-c", str(config)],
+            cwd=workspace,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 0, (
+        result.stdout + result.stderr
+    )  # the drill passed; the ping could not be sent
+    assert f"http://127.0.0.1:{port}" in result.stderr and "SECRET" not in result.stderr
