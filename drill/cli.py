@@ -22,6 +22,7 @@ from rich.table import Table
 
 from drill import drill_version, history
 from drill.config import ConfigError, LoadedConfig, load_config
+from drill.demo import DemoError, run_demo
 from drill.engine import execute, select_databases
 from drill.exits import Exit
 from drill.files import write_atomic
@@ -399,6 +400,30 @@ def schedule(
     launcher = Launcher(config.resolve(), lambda run_id: run_directory(report_dir, run_id) / RUN_HTML)
     logging.getLogger("drill.schedule").info("drilling %d group(s) of databases from %s", len(groups), config)
     serve(loaded.config, launcher, grace=grace)
+
+
+@app.command()
+def demo(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Where the demo's report directory goes (it is kept).")
+    ] = Path("drill-demo"),
+) -> None:
+    """Build a small backup estate on this machine (a local S3, sample PostgreSQL databases, an
+    agent that holds too much), drill it, keep the report and remove everything else."""
+    console = _console()
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        result = run_demo(
+            out,
+            echo=lambda line: console.print(line, markup=False, highlight=False),
+            show_run=lambda run: print_run(run, console),
+        )
+    except DemoError as error:
+        _error(f"drill demo: {error}")
+        raise typer.Exit(Exit.USAGE) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    raise typer.Exit(Exit.FINDINGS if result.run.status.is_failing else Exit.OK)
 
 
 @app.command("list-checks")
