@@ -1,4 +1,4 @@
-"""The report directory on disk: the only part of ``reports`` that reads or writes files.
+"""The report directory on disk: where each run's files, the history and the index are written.
 
     <report dir>/history.jsonl              one summary line per run, appended (drill.history)
     <report dir>/index.html                 every run, newest first, with charts; rewritten each run
