@@ -38,10 +38,11 @@ max_age = "{max_age}"
 """
 
 
-def drill(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def drill(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "drill", *args],
         cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
@@ -225,15 +226,7 @@ def test_a_failing_drill_posts_to_the_webhook_writes_metrics_and_a_recovery_ping
         }
         stale = _config(workspace, "1d")
         stale.write_text(stale.read_text() + OUTBOUND.format())
-        failed = subprocess.run(
-            [sys.executable, "-m", "drill", "run", "-c", str(stale)],
-            cwd=workspace,
-            env=environ,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        failed = drill("run", "-c", str(stale), cwd=workspace, env=environ)
         assert failed.returncode == 3, failed.stdout + failed.stderr
         [post] = hooks.to("/services/T000/B000/SECRETTOKEN")
         assert post.method == "POST" and "FAIL" in post.json()["text"] and "freshness" in post.json()["text"]
@@ -241,15 +234,7 @@ def test_a_failing_drill_posts_to_the_webhook_writes_metrics_and_a_recovery_ping
 
         fresh = _config(workspace, "3d")
         fresh.write_text(fresh.read_text() + OUTBOUND.format())
-        passed = subprocess.run(
-            [sys.executable, "-m", "drill", "run", "-c", str(fresh)],
-            cwd=workspace,
-            env=environ,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        passed = drill("run", "-c", str(fresh), cwd=workspace, env=environ)
         assert passed.returncode == 0, passed.stdout + passed.stderr
         recovery = hooks.to("/services/T000/B000/SECRETTOKEN")[1].json()["text"]
         assert "recover" in recovery.lower()
@@ -275,15 +260,7 @@ def test_a_webhook_that_is_down_never_fails_the_drill(workspace: Path) -> None:
             "DRILL_TEST_WEBHOOK": f"http://127.0.0.1:{port}/services/SECRET",
             "DRILL_TEST_HEARTBEAT": f"http://127.0.0.1:{port}/ping",
         }
-        result = subprocess.run(
-            [sys.executable, "-m", "drill", "run", "-c", str(config)],
-            cwd=workspace,
-            env=environ,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        result = drill("run", "-c", str(config), cwd=workspace, env=environ)
     assert result.returncode == 0, (
         result.stdout + result.stderr
     )  # the drill passed; the ping could not be sent
