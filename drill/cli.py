@@ -45,7 +45,7 @@ app = typer.Typer(
         "Verify that backups would survive the worst day: 3-2-1-1-0 copies, immutability, "
         "separation from the credentials agents hold, and restore drills.\n\n"
         "Exit codes: 0 all passed (warnings allowed), 3 a finding failed or could not be verified, "
-        "2 config or usage error, 1 internal error."
+        "2 config or usage error, 1 internal error, 4 (run) every database was being drilled elsewhere."
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -312,7 +312,7 @@ def report(
     config: Annotated[
         Path | None,
         typer.Option(
-            "--config", "-c", help="The drill config whose [report] dir holds the runs.", show_default=False
+            "--config", "-c", help="The drill config whose report dir holds the runs.", show_default=False
         ),
     ] = None,
     report_dir: Annotated[
@@ -381,8 +381,8 @@ def schedule(
         ),
     ] = 60.0,
 ) -> None:
-    """Stay running and drill on the cron expressions of [schedule] (and each database's schedule),
-    one drill of a database at a time; SIGTERM stops cleanly."""
+    """Stay running and drill on the cron expressions of the schedule table (and each database's
+    schedule), one drill of a database at a time; SIGTERM stops cleanly."""
     loaded = _load(config)
     try:
         groups = plan(loaded.config)
