@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -58,12 +58,18 @@ def entries(report_dir: Path) -> Iterator[dict[str, Any]]:
                 yield entry
 
 
-def drills_of(report_dir: Path, database: str) -> Iterator[PreviousDrill]:
-    for entry in entries(report_dir):
+def _drills(
+    entry: Mapping[str, Any], databases: Iterable[str] | None = None
+) -> Iterator[tuple[str, PreviousDrill]]:
+    """The drills one history line records, each database's on its own: a foreign one is skipped."""
+    recorded = entry.get("drills")
+    if not isinstance(recorded, dict) or "finished_at" not in entry:
+        return
+    for database in recorded if databases is None else databases:
+        drill = recorded.get(database)
+        if not isinstance(drill, dict):
+            continue
         try:
-            drill = (entry.get("drills") or {}).get(database)
-            if not isinstance(drill, dict) or "finished_at" not in entry:
-                continue
             parsed = PreviousDrill(
                 run_id=str(entry.get("run_id")),
                 finished_at=datetime.fromisoformat(str(entry["finished_at"])),
@@ -73,7 +79,13 @@ def drills_of(report_dir: Path, database: str) -> Iterator[PreviousDrill]:
         except (ValueError, TypeError, AttributeError):
             # A hand-edited or foreign line is skipped: it must not cost the run its drill.
             continue
-        yield parsed
+        yield str(database), parsed
+
+
+def drills_of(report_dir: Path, database: str) -> Iterator[PreviousDrill]:
+    for entry in entries(report_dir):
+        for _, drill in _drills(entry, (database,)):
+            yield drill
 
 
 def previous_drill(report_dir: Path, database: str) -> PreviousDrill | None:
@@ -93,18 +105,9 @@ def last_passing_drills(report_dir: Path) -> dict[str, datetime]:
     """Each database's last passing drill, in one pass over the history."""
     last: dict[str, datetime] = {}
     for entry in entries(report_dir):
-        drills = entry.get("drills")
-        try:
-            finished = datetime.fromisoformat(str(entry.get("finished_at")))
-        except ValueError:
-            continue
-        if not isinstance(drills, dict):
-            continue
-        for name, drill in drills.items():
-            if isinstance(drill, dict) and drill.get("passed") is True:
-                key = str(name)
-                if key not in last or finished > last[key]:
-                    last[key] = finished
+        for database, drill in _drills(entry):
+            if drill.passed and (database not in last or drill.finished_at > last[database]):
+                last[database] = drill.finished_at
     return last
 
 

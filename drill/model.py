@@ -41,6 +41,10 @@ class Status(enum.StrEnum):
         return self in (Status.FAIL, Status.ERROR)
 
 
+# Worst first, as reports list findings: what failed, what could not be verified, what holds with a caveat.
+WORST_FIRST = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2, Status.SKIPPED: 3, Status.PASS: 4}
+
+
 class Severity(enum.StrEnum):
     INFO = "info"
     LOW = "low"

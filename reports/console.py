@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from drill.model import DrillRun, Finding, Status
+from drill.model import WORST_FIRST, DrillRun, Finding, Status
 
 _STYLE = {
     Status.PASS: "green",
@@ -15,12 +15,11 @@ _STYLE = {
     Status.ERROR: "bold magenta",
     Status.SKIPPED: "dim",
 }
-_ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2, Status.SKIPPED: 3, Status.PASS: 4}
 
 
 def ordered(findings: tuple[Finding, ...]) -> list[Finding]:
     """Failures first, then by check and subject, so the table reads worst-first and stays stable."""
-    return sorted(findings, key=lambda finding: (_ORDER[finding.status], finding.check, finding.subject))
+    return sorted(findings, key=lambda finding: (WORST_FIRST[finding.status], finding.check, finding.subject))
 
 
 def _listed(subjects: list[str], shown: int = 5) -> str:

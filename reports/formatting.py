@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,6 +43,18 @@ def short_count(count: float) -> str:
         if abs(count) >= divisor:
             return f"{count / divisor:.3g}{suffix}"
     return f"{count:.3g}"
+
+
+def as_number(value: Any) -> float | None:
+    """A measurement from evidence or a history line; a bool, text, NaN or infinity is not one."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond any float
+        return None
+    # json reads NaN and Infinity; neither can be drawn or spelt, so they count as not measured.
+    return number if math.isfinite(number) else None
 
 
 def as_datetime(value: Any) -> datetime | None:

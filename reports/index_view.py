@@ -7,7 +7,6 @@ memory. A line that does not parse as a run summary is skipped, as the history r
 
 from __future__ import annotations
 
-import math
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -17,7 +16,7 @@ from typing import Any
 
 from drill.model import Status
 from reports.charts import LineChart, Sample, StatusStrip, line_chart, nice_duration_ceiling, status_strip
-from reports.formatting import as_datetime, human_bytes, human_seconds, human_time, short_count
+from reports.formatting import as_datetime, as_number, human_bytes, human_seconds, human_time, short_count
 
 MAX_RUNS_LISTED = 500
 MAX_RUNS_IN_STRIP = 200
@@ -85,17 +84,6 @@ class _Run:
     drills: Mapping[str, _Drill]
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:  # an integer beyond any float
-        return None
-    # json reads NaN and Infinity; neither can be drawn or spelt, so they count as not measured.
-    return number if math.isfinite(number) else None
-
-
 def _parse(entry: Mapping[str, Any]) -> _Run | None:
     run_id = entry.get("run_id")
     started = as_datetime(entry.get("started_at"))
@@ -121,17 +109,17 @@ def _parse(entry: Mapping[str, Any]) -> _Run | None:
                 at=finished,
                 run_id=run_id,
                 passed=bool(drill.get("passed")),
-                total_seconds=_number(drill.get("total_seconds")),
-                rto_seconds=_number(drill.get("rto_seconds")),
-                snapshot_size=_number(drill.get("snapshot_size")),
-                total_rows=_number(drill.get("total_rows")),
+                total_seconds=as_number(drill.get("total_seconds")),
+                rto_seconds=as_number(drill.get("rto_seconds")),
+                snapshot_size=as_number(drill.get("snapshot_size")),
+                total_rows=as_number(drill.get("total_rows")),
             )
     return _Run(
         run_id=run_id,
         started=started,
         command=str(entry.get("command") or "-"),
         status=status,
-        duration=_number(entry.get("duration_seconds")),
+        duration=as_number(entry.get("duration_seconds")),
         counts={str(k): int(v) for k, v in (counts or {}).items() if isinstance(v, int) and v},
         failing=failing,
         drills=drills,

@@ -8,7 +8,7 @@ runs recorded by an older drill still load.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -24,6 +24,7 @@ from drill.model import (
     Severity,
     Status,
 )
+from reports.formatting import as_datetime
 
 SCHEMA = "drill.run/v1"
 
@@ -136,8 +137,10 @@ def _coverage_from_dict(data: dict[str, Any]) -> Coverage:
 
 def _moment(text: Any) -> datetime:
     """drill writes UTC with its offset; a hand-made record without one is taken as UTC too."""
-    moment = datetime.fromisoformat(str(text))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = as_datetime(text)
+    if moment is None:
+        raise ValueError(f"{text!r} is not an ISO 8601 time")
+    return moment
 
 
 def run_from_dict(data: Any) -> DrillRun:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from drill.model import Control, DrillRun, Finding, Severity, Status
+from reports.formatting import as_number
 
 Subject = tuple[str, str | None, str | None, str | None]  # check, agent, database, target
 
@@ -177,10 +178,6 @@ def _subject(finding: Finding) -> Subject:
     return (finding.check, finding.agent, finding.database, finding.target)
 
 
-def _seconds(value: object) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
 class PeriodAccumulator:
     """Feed runs oldest first with ``add``; ``summary`` then says what the period proves."""
 
@@ -267,8 +264,8 @@ class PeriodAccumulator:
             tally.last_success = run.finished_at
             tally.last_success_run = run.run_id
             tally.last_snapshot = str(restore.evidence.get("snapshot") or "-")
-            tally.last_recovery_seconds = _seconds(restore.evidence.get("total_seconds"))
-            tally.last_rto_seconds = _seconds(restore.evidence.get("rto_seconds"))
+            tally.last_recovery_seconds = as_number(restore.evidence.get("total_seconds"))
+            tally.last_rto_seconds = as_number(restore.evidence.get("rto_seconds"))
 
     def _follow_incidents(self, run: DrillRun) -> None:
         failing: dict[Subject, Finding] = {}

@@ -11,11 +11,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from drill.model import CheckInfo, CoveredDatabase, DrillRun, Finding, Severity, Status, overall_status
+from drill.model import (
+    WORST_FIRST,
+    CheckInfo,
+    CoveredDatabase,
+    DrillRun,
+    Finding,
+    Severity,
+    Status,
+    overall_status,
+)
 from reports.evidence_view import EvidenceItem, evidence_items, to_json_values
-from reports.formatting import human_bytes, human_count, human_seconds, human_time
+from reports.formatting import as_number, human_bytes, human_count, human_seconds, human_time
 
-STATUS_ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2, Status.SKIPPED: 3, Status.PASS: 4}
 SEVERITY_ORDER = {
     Severity.CRITICAL: 0,
     Severity.HIGH: 1,
@@ -31,7 +39,7 @@ def worst_first(findings: Iterable[tuple[int, Finding]]) -> list[tuple[int, Find
     return sorted(
         findings,
         key=lambda pair: (
-            STATUS_ORDER[pair[1].status],
+            WORST_FIRST[pair[1].status],
             SEVERITY_ORDER[pair[1].severity],
             pair[1].check,
             pair[1].subject,
@@ -199,10 +207,6 @@ class ReportView:
     checks: tuple[CheckInfo, ...]
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
 def _text(value: Any) -> str:
     return "-" if value is None else str(value)
 
@@ -360,26 +364,26 @@ def drill_view(findings: list[Finding]) -> DrillView | None:
     integrity = next((finding for finding in findings if finding.check == "integrity"), None)
     evidence = to_json_values(dict(restore.evidence))
     checked = to_json_values(dict(integrity.evidence)) if integrity else {}
-    total = _number(evidence.get("total_seconds"))
-    rto = _number(evidence.get("rto_seconds"))
+    total = as_number(evidence.get("total_seconds"))
+    rto = as_number(evidence.get("rto_seconds"))
     table_rows = checked.get("table_rows") or {}
     tables = sorted(
-        (TableRows(str(name), int(rows)) for name, rows in table_rows.items() if _number(rows) is not None),
+        (TableRows(str(name), int(rows)) for name, rows in table_rows.items() if as_number(rows) is not None),
         key=lambda entry: (-entry.rows, entry.table),
     )
-    previous_total = _number(checked.get("previous_total_rows"))
+    previous_total = as_number(checked.get("previous_total_rows"))
     return DrillView(
         status=restore.status,
         message=restore.message,
         source_target=_text(evidence.get("source_target")),
         snapshot=_text(evidence.get("snapshot")),
-        snapshot_size=human_bytes(_number(evidence.get("snapshot_size"))),
+        snapshot_size=human_bytes(as_number(evidence.get("snapshot_size"))),
         snapshot_created=human_time(evidence.get("snapshot_created_at")),
-        snapshot_age=human_seconds(_number(evidence.get("snapshot_age_seconds"))),
+        snapshot_age=human_seconds(as_number(evidence.get("snapshot_age_seconds"))),
         dump_format=_text(evidence.get("dump_format")),
         failed_stage=evidence.get("failed_stage"),
         timings=tuple(
-            Timing(label, _number(evidence.get(key)))
+            Timing(label, as_number(evidence.get(key)))
             for label, key in (
                 ("download", "download_seconds"),
                 ("server start (not hidden by the download)", "server_wait_seconds"),
@@ -394,8 +398,8 @@ def drill_view(findings: list[Finding]) -> DrillView | None:
         integrity_status=integrity.status if integrity else None,
         integrity_message=integrity.message if integrity else None,
         recovery_point=human_time(checked.get("recovery_point")),
-        data_age=human_seconds(_number(checked.get("data_age_seconds"))),
-        total_rows=human_count(_number(checked.get("total_rows") or evidence.get("total_rows"))),
+        data_age=human_seconds(as_number(checked.get("data_age_seconds"))),
+        total_rows=human_count(as_number(checked.get("total_rows") or evidence.get("total_rows"))),
         previous_total_rows=human_count(previous_total) if previous_total is not None else None,
         tables=tuple(tables[:MAX_TABLES]),
         tables_omitted=max(0, len(tables) - MAX_TABLES),
@@ -403,7 +407,7 @@ def drill_view(findings: list[Finding]) -> DrillView | None:
             QueryRow(
                 str(query.get("name")),
                 _text(query.get("expect")),
-                human_count(_number(query.get("value"))),
+                human_count(as_number(query.get("value"))),
                 query.get("error"),
             )
             for query in checked.get("queries") or ()

@@ -553,7 +553,7 @@ def test_the_config_loader_refuses_the_config_when_the_secret_variables_are_miss
 def test_each_cronjob_provides_every_variable_the_config_names(
     cronjob: dict[str, Any], tmp_path: Path
 ) -> None:
-    load_drill_config(config_text(), pod_environ(cronjob), tmp_path)
+    assert load_drill_config(config_text(), pod_environ(cronjob), tmp_path).databases
 
 
 @pytest.mark.parametrize("cronjob", cronjobs(), ids=label)

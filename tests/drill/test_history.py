@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -365,3 +366,55 @@ def test_a_malformed_drill_entry_is_skipped_not_fatal(tmp_path: Path) -> None:
     )
     assert [drill.run_id for drill in history.drills_of(tmp_path, "orders")] == ["good"]
     assert history.last_passing_drill(tmp_path, "orders") == datetime(2026, 11, 2, tzinfo=UTC)
+
+
+def test_each_databases_last_passing_drill_is_found_in_one_pass(tmp_path: Path) -> None:
+    record(
+        tmp_path,
+        run(
+            "r1",
+            1,
+            restore(),
+            integrity({"orders": 10}),
+            restore(database="billing"),
+            integrity({"b": 1}, database="billing"),
+        ),
+        run(
+            "r2",
+            2,
+            restore(Status.FAIL),
+            restore(database="billing"),
+            integrity({"b": 1}, database="billing"),
+        ),
+        run("r3", 3, restore(Status.FAIL, database="billing")),
+    )
+    last = history.last_passing_drills(tmp_path)
+    assert last == {
+        "orders": DAY_1 + timedelta(minutes=5, seconds=1.2345),  # r1: r2's drill failed
+        "billing": DAY_1 + timedelta(days=1, minutes=5, seconds=1.2345),  # r2: r3's drill failed
+    }
+    assert history.last_passing_drills(tmp_path / "empty") == {}
+
+
+def test_the_previous_run_is_the_last_of_the_same_command_over_the_same_databases(tmp_path: Path) -> None:
+    from drill.model import Coverage, CoveredDatabase  # noqa: PLC0415
+
+    def covering(each: DrillRun, *names: str) -> DrillRun:
+        return replace(
+            each, coverage=Coverage(tuple(CoveredDatabase(name, "prod", ("vault",)) for name in names))
+        )
+
+    record(
+        tmp_path,
+        covering(run("r1", 1, restore()), "orders"),
+        covering(run("r2", 2, restore(), command="check"), "orders"),
+        covering(run("r3", 3, restore()), "orders", "billing"),
+    )
+
+    def previous(*databases: str) -> str | None:
+        found = history.previous_run(tmp_path, "run", databases)
+        return None if found is None else str(found["run_id"])
+
+    assert previous("orders") == "r1"  # r2 was a check, r3 covered billing too
+    assert previous("billing", "orders") == "r3"
+    assert previous("ledger") is None
