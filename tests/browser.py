@@ -42,6 +42,9 @@ _QUIET_FEATURES = "NetworkTimeServiceQuerying,AimEnabled,PreconnectToSearch"
 # URL on port 1 fails with ERR_UNSAFE_PORT before any socket opens, so it reaches neither the proxy nor
 # the network, and a report's own request to accounts.google.com is still recorded.
 _DEAD_GAIA_URL = "http://gaia.invalid:1/"
+# Chromium 156 asks update.googleapis.com for component updates on every start despite
+# --disable-component-update; pointing the updater at port 1 fails the same way before any socket opens.
+_DEAD_COMPONENT_UPDATER = "url-source=http://update.invalid:1/"
 
 
 class ChromiumError(RuntimeError):
@@ -227,6 +230,7 @@ def _run_chromium(page: Path, proxy: RecordingProxy, action: tuple[str, ...], ti
             "--disable-default-apps",
             f"--disable-features={_QUIET_FEATURES}",
             f"--gaia-url={_DEAD_GAIA_URL}",
+            f"--component-updater={_DEAD_COMPONENT_UPDATER}",
             f"--user-data-dir={profile}",
             f"--proxy-server={proxy.url}",
             # Chromium bypasses the proxy for loopback by default; this rule removes that exception.
