@@ -798,9 +798,9 @@ def _measured(call: Callable[[], Any], *, repeats: int = 1, trace: bool = True) 
 
 
 def phase_render(renderer: str) -> dict[str, Any]:
-    from reports.html import render_report  # noqa: PLC0415
-    from reports.json_report import render_json  # noqa: PLC0415
-    from reports.junit import render_junit  # noqa: PLC0415
+    from drill.reports.html import render_report  # noqa: PLC0415
+    from drill.reports.json_report import render_json  # noqa: PLC0415
+    from drill.reports.junit import render_junit  # noqa: PLC0415
 
     function = {"html": render_report, "json": render_json, "junit": render_junit}[renderer]
     started = time.perf_counter()
@@ -820,7 +820,7 @@ def phase_render(renderer: str) -> dict[str, Any]:
 
 
 def phase_index(report_dir: Path) -> dict[str, Any]:
-    from reports.directory import write_index  # noqa: PLC0415
+    from drill.reports.directory import write_index  # noqa: PLC0415
 
     now = datetime(2040, 1, 1, tzinfo=UTC)
     lines = sum(1 for _ in (report_dir / history.HISTORY_FILE).open("rb"))
@@ -848,11 +848,10 @@ class _Stopwatch:
 
 
 def phase_publish(report_dir: Path, runs: int) -> dict[str, Any]:
-    import reports.directory  # noqa: PLC0415
-    from reports.directory import publish  # noqa: PLC0415
+    from drill.reports import directory  # noqa: PLC0415
+    from drill.reports.directory import publish  # noqa: PLC0415
 
     watch = _Stopwatch()
-    directory = reports.directory
     for name, label in (
         ("render_json", "render_json"),
         ("render_report", "render_report"),
@@ -903,8 +902,8 @@ def phase_publish(report_dir: Path, runs: int) -> dict[str, Any]:
 
 
 def phase_pack(report_dir: Path, days: int, out: Path, *, trace: bool) -> dict[str, Any]:
-    from reports.pack import build_pack  # noqa: PLC0415
-    from reports.period import Period  # noqa: PLC0415
+    from drill.reports.pack import build_pack  # noqa: PLC0415
+    from drill.reports.period import Period  # noqa: PLC0415
 
     since = QUARTER[0]
     period = Period(since, since + timedelta(days=days - 1))
@@ -922,7 +921,7 @@ def phase_pack(report_dir: Path, days: int, out: Path, *, trace: bool) -> dict[s
 
 
 def phase_verify(pack: Path) -> dict[str, Any]:
-    from reports.pack import verify_pack  # noqa: PLC0415
+    from drill.reports.pack import verify_pack  # noqa: PLC0415
 
     verification, figures = _measured(lambda: verify_pack(pack), trace=False)
     return {"checked": verification.checked, "ok": verification.ok, **figures}

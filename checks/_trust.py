@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from checks._immutability import judge
+from drill.checks._immutability import judge
 from drill.config import TargetType
 from drill.facts import TargetFacts
 from drill.model import Status, Unavailable

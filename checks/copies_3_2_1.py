@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from checks._immutability import judge
+from drill.checks._immutability import judge
 from drill.durations import format_duration
 from drill.facts import DatabaseFacts, DatabaseTargetFacts, FactUnavailable
 from drill.model import PROOF_WINDOW, Control, Scope, Severity, Snapshot, Status, Unavailable

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checks._immutability import Judgement, judge
+from drill.checks._immutability import Judgement, judge
 from drill.facts import TargetFacts, known
 from drill.model import Control, Scope, Severity, Status
 from drill.posture import ObjectProtection

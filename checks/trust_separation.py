@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from checks._trust import Assessment, Effect, assess, proven_immutable
+from drill.checks._trust import Assessment, Effect, assess, proven_immutable
 from drill.config import TargetType
 from drill.facts import known
 from drill.model import Control, Scope, Severity, Status, Unavailable

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checks._trust import Effect, assess, proven_immutable
+from drill.checks._trust import Effect, assess, proven_immutable
 from drill.facts import known
 from drill.model import Control, Scope, Severity, Status
 from drill.registry import Outcome, check

@@ -29,15 +29,15 @@ from drill.files import write_atomic
 from drill.locks import database_locks
 from drill.model import DrillRun, Phase
 from drill.registry import discover
+from drill.reports.console import print_run
+from drill.reports.directory import RUN_HTML, publish, run_directory
+from drill.reports.json_report import render_json
+from drill.reports.junit import render_junit
+from drill.reports.metrics import publish_metrics
+from drill.reports.notify import notify
+from drill.reports.pack import PackError, build_pack, verify_pack
+from drill.reports.period import Period
 from drill.scheduler import Launcher, NothingToSchedule, plan, serve
-from reports.console import print_run
-from reports.directory import RUN_HTML, publish, run_directory
-from reports.json_report import render_json
-from reports.junit import render_junit
-from reports.metrics import publish_metrics
-from reports.notify import notify
-from reports.pack import PackError, build_pack, verify_pack
-from reports.period import Period
 
 app = typer.Typer(
     name="drill",

@@ -50,9 +50,9 @@ from drill.config import load_config
 from drill.engine import execute
 from drill.model import DrillRun, Phase, Status
 from drill.permissions import S3_DESTRUCTIVE
+from drill.reports.directory import publish
 from drill.restore.binaries import SERVER_TOOLS, PgBinaries, RestoreSetupError, find_binaries
 from drill.restore.scratch import ScratchCluster, ScratchServer
-from reports.directory import publish
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient

@@ -102,7 +102,7 @@ def check(
     return mark
 
 
-def discover(package: str = "checks") -> tuple[CheckSpec, ...]:
+def discover(package: str = "drill.checks") -> tuple[CheckSpec, ...]:
     """Import every module of ``package`` and return its checks, sorted by id."""
     root = importlib.import_module(package)
     specs: list[CheckSpec] = []

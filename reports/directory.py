@@ -20,9 +20,9 @@ from pathlib import Path
 from drill import history
 from drill.files import write_atomic
 from drill.model import DrillRun
-from reports.html import render_index, render_report
-from reports.index_view import RUN_ID, index_view
-from reports.json_report import parse_json, render_json
+from drill.reports.html import render_index, render_report
+from drill.reports.index_view import RUN_ID, index_view
+from drill.reports.json_report import parse_json, render_json
 
 RUNS = "runs"
 RUN_JSON = "run.json"

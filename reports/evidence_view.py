@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reports.json_report import plain
+from drill.reports.json_report import plain
 
 # Beyond this many entries a list or mapping is cut: a report must stay readable (and printable)
 # for a database of thousands of tables; run.json keeps everything.

@@ -14,10 +14,10 @@ from typing import Any
 import jinja2
 
 from drill.model import DrillRun
-from reports.formatting import human_count, human_seconds, human_time
-from reports.index_view import IndexView
-from reports.period import PeriodSummary
-from reports.run_view import report_view
+from drill.reports.formatting import human_count, human_seconds, human_time
+from drill.reports.index_view import IndexView
+from drill.reports.period import PeriodSummary
+from drill.reports.run_view import report_view
 
 
 @cache

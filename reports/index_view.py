@@ -15,8 +15,22 @@ from datetime import datetime
 from typing import Any
 
 from drill.model import Status
-from reports.charts import LineChart, Sample, StatusStrip, line_chart, nice_duration_ceiling, status_strip
-from reports.formatting import as_datetime, as_number, human_bytes, human_seconds, human_time, short_count
+from drill.reports.charts import (
+    LineChart,
+    Sample,
+    StatusStrip,
+    line_chart,
+    nice_duration_ceiling,
+    status_strip,
+)
+from drill.reports.formatting import (
+    as_datetime,
+    as_number,
+    human_bytes,
+    human_seconds,
+    human_time,
+    short_count,
+)
 
 MAX_RUNS_LISTED = 500
 MAX_RUNS_IN_STRIP = 200

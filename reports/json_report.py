@@ -24,7 +24,7 @@ from drill.model import (
     Severity,
     Status,
 )
-from reports.formatting import as_datetime
+from drill.reports.formatting import as_datetime
 
 SCHEMA = "drill.run/v1"
 

@@ -15,7 +15,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from drill.model import DrillRun, Finding, Status
-from reports.json_report import plain
+from drill.reports.json_report import plain
 
 # XML 1.0 allows only tab, newline, CR and these ranges; anything else (NUL, ESC, a lone surrogate left by
 # surrogateescape decoding) makes the whole file unparseable, and a message can quote a hostile bucket

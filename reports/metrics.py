@@ -57,7 +57,7 @@ from prometheus_client.exposition import basic_auth_handler, default_handler
 from drill import history
 from drill.config import MetricsSettings
 from drill.model import DrillRun, Finding, Status
-from reports.notify import origin, redact
+from drill.reports.notify import origin, redact
 
 ALL_DATABASES = "all"
 _MAX_BODY = 200

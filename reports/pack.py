@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import IO
 
 from drill import history
-from reports.directory import RUN_HTML, RUN_JSON, RUNS, kept_runs
-from reports.formatting import as_datetime
-from reports.html import render_pack_summary, render_report
-from reports.period import Period, PeriodAccumulator, PeriodSummary
+from drill.reports.directory import RUN_HTML, RUN_JSON, RUNS, kept_runs
+from drill.reports.formatting import as_datetime
+from drill.reports.html import render_pack_summary, render_report
+from drill.reports.period import Period, PeriodAccumulator, PeriodSummary
 
 MANIFEST = "MANIFEST.sha256"
 SUMMARY = "summary.html"

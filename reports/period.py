@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from drill.model import Control, DrillRun, Finding, Severity, Status
-from reports.formatting import as_number
+from drill.reports.formatting import as_number
 
 Subject = tuple[str, str | None, str | None, str | None]  # check, agent, database, target
 

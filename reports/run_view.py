@@ -21,8 +21,8 @@ from drill.model import (
     Status,
     overall_status,
 )
-from reports.evidence_view import EvidenceItem, evidence_items, to_json_values
-from reports.formatting import as_number, human_bytes, human_count, human_seconds, human_time
+from drill.reports.evidence_view import EvidenceItem, evidence_items, to_json_values
+from drill.reports.formatting import as_number, human_bytes, human_count, human_seconds, human_time
 
 SEVERITY_ORDER = {
     Severity.CRITICAL: 0,

@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from checks.copies_3_2_1 import copies_3_2_1
+from drill.checks.copies_3_2_1 import copies_3_2_1
 from drill.config import Policy, TargetType
 from drill.engine import evaluate
 from drill.facts import DatabaseTargetFacts

@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from checks.credential_exposure import credential_exposure
+from drill.checks.credential_exposure import credential_exposure
 from drill.config import Agent
 from drill.engine import evaluate
 from drill.facts import Unavailable

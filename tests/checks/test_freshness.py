@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from checks.freshness import freshness
+from drill.checks.freshness import freshness
 from drill.config import Policy
 from drill.engine import evaluate
 from drill.facts import Unavailable

@@ -2,7 +2,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from checks.immutability import immutability
+from drill.checks.immutability import immutability
 from drill.config import Policy, TargetType
 from drill.engine import evaluate
 from drill.facts import TargetFacts

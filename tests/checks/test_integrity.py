@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta
 from typing import Any
 
-from checks.integrity import integrity
+from drill.checks.integrity import integrity
 from drill.config import IntegrityQuery, Policy
 from drill.engine import evaluate
 from drill.facts import (

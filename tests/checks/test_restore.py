@@ -1,7 +1,7 @@
 from datetime import timedelta
 from typing import Any
 
-from checks.restore import restore
+from drill.checks.restore import restore
 from drill.config import Policy
 from drill.engine import evaluate
 from drill.facts import DrillOutcome, RestoreFacts, Timings, Verification

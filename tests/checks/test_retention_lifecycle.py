@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from checks.retention_lifecycle import retention_lifecycle
+from drill.checks.retention_lifecycle import retention_lifecycle
 from drill.config import Database, Policy, Target, TargetType
 from drill.engine import evaluate
 from drill.facts import Unavailable

@@ -2,7 +2,7 @@ import base64
 import hashlib
 from datetime import timedelta
 
-from checks.snapshot_sanity import snapshot_sanity
+from drill.checks.snapshot_sanity import snapshot_sanity
 from drill.config import Policy
 from drill.engine import evaluate
 from drill.facts import SnapshotListing, Unavailable

@@ -20,7 +20,7 @@ from drill.model import (
     Severity,
     Status,
 )
-from reports.directory import publish
+from drill.reports.directory import publish
 
 # The third quarter of 2026; every run below is placed relative to its first moment.
 Q3_START = datetime(2026, 7, 1, tzinfo=UTC)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reports.charts import (
+from drill.reports.charts import (
     DROP_WORTH_SEEING,
     HEIGHT,
     WIDTH,

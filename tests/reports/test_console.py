@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from rich.console import Console
 
 from drill.model import ConfigIdentity, DrillRun, Finding, Severity, Status
-from reports.console import print_run
+from drill.reports.console import print_run
 
 NOW = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
 

@@ -19,7 +19,7 @@ import pytest
 
 from drill import history
 from drill.model import ConfigIdentity, DrillRun, Finding, Severity, Status
-from reports.directory import (
+from drill.reports.directory import (
     INDEX,
     RUN_HTML,
     RUN_JSON,
@@ -30,7 +30,7 @@ from reports.directory import (
     started_from_id,
     write_index,
 )
-from reports.json_report import parse_json
+from drill.reports.json_report import parse_json
 
 DAY_1 = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

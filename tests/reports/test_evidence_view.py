@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime, timedelta
 
-from reports.evidence_view import MAX_ENTRIES, EvidenceTable, evidence_items
+from drill.reports.evidence_view import MAX_ENTRIES, EvidenceTable, evidence_items
 
 
 class Colour(enum.StrEnum):

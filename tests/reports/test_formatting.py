@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from reports.formatting import as_datetime, human_bytes, human_count, human_seconds, human_time, short_count
+from drill.reports.formatting import (
+    as_datetime,
+    human_bytes,
+    human_count,
+    human_seconds,
+    human_time,
+    short_count,
+)
 
 
 def test_sizes_use_binary_units() -> None:

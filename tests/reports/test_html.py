@@ -22,9 +22,9 @@ from drill.model import (
     Severity,
     Status,
 )
-from reports.html import environment, render_index, render_report
-from reports.index_view import index_view
-from reports.json_report import parse_json, render_json
+from drill.reports.html import environment, render_index, render_report
+from drill.reports.index_view import index_view
+from drill.reports.json_report import parse_json, render_json
 
 HOSTILE = '<script>alert("x")</script>'
 STARTED = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)

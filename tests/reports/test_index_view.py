@@ -11,8 +11,8 @@ import pytest
 
 from drill import history
 from drill.model import ConfigIdentity, DrillRun, Finding, Severity, Status
-from reports.charts import LineChart
-from reports.index_view import (
+from drill.reports.charts import LineChart
+from drill.reports.index_view import (
     MAX_DRILLS_CHARTED,
     MAX_RUNS_IN_STRIP,
     MAX_RUNS_LISTED,

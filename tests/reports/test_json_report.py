@@ -19,7 +19,7 @@ from drill.model import (
     Severity,
     Status,
 )
-from reports.json_report import RunRecordError, parse_json, render_json, run_from_dict, run_to_dict
+from drill.reports.json_report import RunRecordError, parse_json, render_json, run_from_dict, run_to_dict
 
 STARTED = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
 RUN = DrillRun(

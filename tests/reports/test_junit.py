@@ -13,7 +13,7 @@ import pytest
 import xmlschema
 
 from drill.model import ConfigIdentity, DrillRun, Finding, Severity, Status
-from reports.junit import render_junit
+from drill.reports.junit import render_junit
 
 SCHEMA = xmlschema.XMLSchema(Path(__file__).with_name("junit.xsd"))
 STARTED = datetime(2026, 11, 1, 3, 0, 5, 250_000, tzinfo=UTC)

@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from drill.config import MetricsSettings
 from drill.model import DrillRun, Finding, Severity, Status
-from reports.metrics import (
+from drill.reports.metrics import (
     grouping_key,
     publish_metrics,
     push,

@@ -10,7 +10,7 @@ import pytest
 
 from drill.config import NotifyEvent, NotifySettings
 from drill.model import DrillRun, Severity, Status
-from reports.notify import MAX_TEXT, event_for, message, notify, origin, redact
+from drill.reports.notify import MAX_TEXT, event_for, message, notify, origin, redact
 from tests.reports.runs import at, drill, finding, make_run
 from tests.reports.servers import Answer, all_text, closed_port, receiver, silent_listener
 

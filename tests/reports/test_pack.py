@@ -17,9 +17,18 @@ from pathlib import Path
 import pytest
 
 from drill.model import DrillRun, Status
-from reports.directory import RUN_HTML, RUN_JSON, RUNS
-from reports.pack import HISTORY, MANIFEST, SUMMARY, Pack, PackError, build_pack, folder_name, verify_pack
-from reports.period import Period
+from drill.reports.directory import RUN_HTML, RUN_JSON, RUNS
+from drill.reports.pack import (
+    HISTORY,
+    MANIFEST,
+    SUMMARY,
+    Pack,
+    PackError,
+    build_pack,
+    folder_name,
+    verify_pack,
+)
+from drill.reports.period import Period
 from tests.reports.runs import at, drill, finding, make_run, publish_all
 
 Q3 = Period(date(2026, 7, 1), date(2026, 9, 30))

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from drill.model import Control, DrillRun, Finding, Status
-from reports.period import Gap, Period, PeriodAccumulator, PeriodSummary
+from drill.reports.period import Gap, Period, PeriodAccumulator, PeriodSummary
 from tests.reports.runs import at, drill, finding, make_run, verified
 
 Q3 = Period(date(2026, 7, 1), date(2026, 9, 30))

@@ -19,7 +19,7 @@ from drill.model import (
     Severity,
     Status,
 )
-from reports.run_view import MAX_TABLES, report_view
+from drill.reports.run_view import MAX_TABLES, report_view
 
 STARTED = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
 

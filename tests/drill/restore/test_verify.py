@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from checks.integrity import integrity
+from drill.checks.integrity import integrity
 from drill.config import Database, IntegrityQuery, Policy
 from drill.engine import evaluate
 from drill.facts import DrillOutcome, RestoreFacts, Verification
