@@ -31,7 +31,7 @@ class Details:
 
 
 class DetailsError(ValueError):
-    pass
+    """A hand-written section that names no check, or names one twice."""
 
 
 def parse_details(text: str, known: Sequence[str]) -> Details:

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from drill.model import Control, Phase, Scope, Severity
-from drill.registry import CheckSpec, Outcome, discover
+from drill.registry import CheckSpec, discover
 from drill.reports.checks_reference import (
     COMMAND,
     Details,
@@ -20,13 +21,20 @@ from drill.reports.checks_reference import (
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _nothing(facts: object) -> Iterator[Outcome]:
+def _nothing(facts: object) -> Iterator[Any]:
     yield from ()
 
 
 def _spec(check_id: str, *, controls: tuple[Control, ...] = (), title: str = "Title") -> CheckSpec:
     return CheckSpec(
-        check_id, title, Severity.HIGH, Scope.TARGET, Phase.POSTURE, f"Fix {check_id}.", _nothing, controls
+        id=check_id,
+        title=title,
+        severity=Severity.HIGH,
+        scope=Scope.TARGET,
+        phase=Phase.POSTURE,
+        remediation=f"Fix {check_id}.",
+        function=_nothing,
+        controls=controls,
     )
 
 
