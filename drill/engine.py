@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from drill import drill_version, history
-from drill.collect import CollectedFacts, collect
+from drill.collect import collect
 from drill.config import Database, LoadedConfig, RestoreEngine
-from drill.facts import DrillOutcome, FactUnavailable, RestoreFacts, Subject
+from drill.facts import CollectedFacts, DrillOutcome, FactUnavailable, RestoreFacts, Subject
 from drill.model import (
     ConfigIdentity,
     Coverage,
@@ -33,8 +33,6 @@ from drill.registry import CheckSpec, Outcome, discover
 from drill.restore.binaries import CLIENT_TOOLS, SERVER_TOOLS, PgBinaries, RestoreSetupError, find_binaries
 from drill.restore.runner import Progress, drill_database
 from drill.restore.scratch import sweep_stale
-from drill.trust.collect import collect_trust
-from drill.trust.exposure import collect_agents
 
 
 def evaluate(spec: CheckSpec, facts: Any) -> list[Finding]:
@@ -136,26 +134,6 @@ def _drills(
     return restores
 
 
-def _with_trust(
-    loaded: LoadedConfig,
-    collected: CollectedFacts,
-    environ: Mapping[str, str],
-    concurrency: int,
-    now: datetime,
-) -> CollectedFacts:
-    """Add the agents' exposure and the trust evidence of every agent and drill itself per target."""
-    config = loaded.config
-    agent_targets, verifier_targets = collect_trust(
-        config, collected.targets, now, environ=environ, concurrency=concurrency
-    )
-    return replace(
-        collected,
-        agents=collect_agents(config, now, environ),
-        agent_targets=agent_targets,
-        verifier_targets=verifier_targets,
-    )
-
-
 def _with_proof(
     collected: CollectedFacts,
     report_dir: Path,
@@ -215,7 +193,6 @@ def execute(
         concurrency=concurrency,
         databases=selected if databases else None,
     )
-    collected = _with_trust(loaded, collected, environ, concurrency, now or started)
     specs = discover()
     restores = (
         _drills(loaded, collected, environ, keep=keep, progress=progress) if Phase.RESTORE in phases else []
