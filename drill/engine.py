@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drill import drill_version, history
 from drill.collect import collect
@@ -31,8 +31,9 @@ from drill.model import (
 )
 from drill.registry import CheckSpec, Outcome, discover
 from drill.restore.binaries import CLIENT_TOOLS, SERVER_TOOLS, PgBinaries, RestoreSetupError, find_binaries
-from drill.restore.runner import Progress, drill_database
-from drill.restore.scratch import sweep_stale
+
+if TYPE_CHECKING:
+    from drill.restore.runner import Progress
 
 
 def evaluate(spec: CheckSpec, facts: Any) -> list[Finding]:
@@ -105,6 +106,10 @@ def _drills(
     progress: Progress | None,
 ) -> list[RestoreFacts]:
     """Drill each database in turn; one database's broken dump or setup never stops the next."""
+    # psycopg and the dump readers load only when a drill runs: a posture run never needs them.
+    from drill.restore.runner import drill_database  # noqa: PLC0415
+    from drill.restore.scratch import sweep_stale  # noqa: PLC0415
+
     config = loaded.config
     report_dir = Path(config.report.dir)
     try:
@@ -135,28 +140,19 @@ def _drills(
 
 
 def _with_proof(
-    collected: CollectedFacts,
-    report_dir: Path,
-    restore_findings: Sequence[Finding],
-    drilled: set[str],
-    now: datetime,
+    collected: CollectedFacts, restore_findings: Sequence[Finding], drilled: set[str], now: datetime
 ) -> CollectedFacts:
-    """Add to each database the time of its last clean restore drill, this run's included."""
+    """Count this run's clean restore drills as each database's last passing drill."""
     failing = {finding.database for finding in restore_findings if finding.status.is_failing}
-    databases = []
-    for facts in collected.databases:
-        name = facts.database.name
-        try:
-            last = history.last_passing_drill(report_dir, name)
-        except (OSError, ValueError) as error:
-            databases.append(
-                replace(facts, last_passing_drill=Unavailable(f"Cannot read the run history: {error}."))
-            )
-            continue
-        if name in drilled and name not in failing:
-            last = now
-        databases.append(replace(facts, last_passing_drill=last))
-    return replace(collected, databases=tuple(databases))
+    databases = tuple(
+        replace(facts, last_passing_drill=now)
+        if facts.database.name in drilled
+        and facts.database.name not in failing
+        and not isinstance(facts.last_passing_drill, Unavailable)  # an unreadable history stays unknown
+        else facts
+        for facts in collected.databases
+    )
+    return replace(collected, databases=databases)
 
 
 def coverage(loaded: LoadedConfig, collected: CollectedFacts) -> Coverage:
@@ -199,9 +195,7 @@ def execute(
     )
     restore_findings = run_checks([s for s in specs if s.phase is Phase.RESTORE], collected, restores)
     drilled = {facts.database.name for facts in restores}
-    collected = _with_proof(
-        collected, Path(loaded.config.report.dir), restore_findings, drilled, now or started
-    )
+    collected = _with_proof(collected, restore_findings, drilled, now or started)
     findings = run_checks([s for s in specs if s.phase is Phase.POSTURE], collected) + restore_findings
     return DrillRun(
         run_id=f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}",

@@ -1,4 +1,4 @@
-"""Storage backends. Only this package talks to S3, GCS or backup directories."""
+"""Storage backends: the only code that reads backups, from S3, GCS or backup directories."""
 
 from __future__ import annotations
 
