@@ -52,11 +52,10 @@ class CallCounter:
 
 def _instrument(counter: CallCounter) -> dict[str, float]:
     """Wrap drill's client factory and store opener (drill's code is not changed)."""
-    import drill.storage.aws  # noqa: PLC0415
-
+    import drill.clouds.aws  # noqa: PLC0415
     import drill.storage  # noqa: PLC0415
 
-    original_client = drill.storage.aws.client
+    original_client = drill.clouds.aws.s3_client
     original_open = drill.storage.StoreOpener.open
     timing = {"open_stores_s": 0.0}
 
@@ -72,8 +71,9 @@ def _instrument(counter: CallCounter) -> dict[str, float]:
         finally:
             timing["open_stores_s"] += time.perf_counter() - started
 
-    # s3_client looks ``client`` up in its module at call time; collect opens stores through StoreOpener.
-    setattr(drill.clouds.aws, "client", client)  # noqa: B010 - mypy would refuse a plain assignment
+    # Storage's shared clients look ``s3_client`` up in its module at call time; the trust evidence
+    # builds its clients with ``client`` and is left out: these are the posture calls alone.
+    setattr(drill.clouds.aws, "s3_client", client)  # noqa: B010 - mypy would refuse a plain assignment
     setattr(drill.storage.StoreOpener, "open", open_store)  # noqa: B010
     return timing
 
