@@ -10,5 +10,5 @@ a backup bucket, each answered from the strongest source that can answer it.
 3. Probes with the credentials being judged, each of a key that does not exist (``probes``).
 
 ``access`` asks all three and keeps, per permission, the strongest answer; ``identity`` says who
-the credentials are. Every module here imports boto3: import this package only for S3 targets.
+the credentials are. The modules that ask AWS import boto3: import them only for S3 targets.
 """
