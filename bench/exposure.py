@@ -151,7 +151,8 @@ def _peak_rss_mib() -> float:
 
 def measure(tree: Path, layout: str, environ_file: Path) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
-    from drill.trust.exposure import known_credentials, scan  # noqa: PLC0415
+    from drill.trust.exposure.learn import known_credentials  # noqa: PLC0415
+    from drill.trust.exposure.walk import scan  # noqa: PLC0415
 
     environ = json.loads(environ_file.read_text())
     if layout == "one-agent":

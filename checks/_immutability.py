@@ -15,15 +15,15 @@ from typing import Any
 
 from drill.config import Policy, Target
 from drill.durations import format_duration
-from drill.facts import known
-from drill.model import Status
-from drill.posture import (
+from drill.facts import (
     BucketPosture,
     FilesystemPosture,
     GcsBucketPosture,
     ObjectProtection,
     S3BucketPosture,
+    known,
 )
+from drill.model import Status
 
 _GOVERNANCE = "GOVERNANCE"
 _COMPLIANCE = "COMPLIANCE"

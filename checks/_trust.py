@@ -23,11 +23,17 @@ from typing import Any
 
 from drill.checks._immutability import judge
 from drill.config import TargetType
-from drill.facts import TargetFacts
+from drill.facts import (
+    Access,
+    Answer,
+    EvidenceSource,
+    ObjectProtection,
+    PermissionAnswer,
+    S3BucketPosture,
+    TargetFacts,
+)
 from drill.model import Status, Unavailable
 from drill.permissions import GCS_DESTRUCTIVE, S3_DESTRUCTIVE
-from drill.posture import ObjectProtection, S3BucketPosture
-from drill.trust_facts import Access, Answer, EvidenceSource, PermissionAnswer
 
 
 class Effect(enum.IntEnum):

@@ -21,10 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from drill.facts import known
+from drill.facts import AgentFacts, CredentialSighting, Exposure, SightingKind, known
 from drill.model import Control, Scope, Severity, Status
 from drill.registry import Outcome, check
-from drill.trust_facts import AgentFacts, CredentialSighting, Exposure, SightingKind
 
 _LISTED = 20  # sightings named in the message; all of them are in the evidence
 

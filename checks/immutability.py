@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from drill.checks._immutability import Judgement, judge
-from drill.facts import TargetFacts, known
+from drill.facts import ObjectProtection, TargetFacts, known
 from drill.model import Control, Scope, Severity, Status
-from drill.posture import ObjectProtection
 from drill.registry import Outcome, check
 
 

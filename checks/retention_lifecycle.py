@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from drill.facts import TargetFacts, known
-from drill.listing import full_pattern
+from drill.facts import FilesystemPosture, LifecycleRule, TargetFacts, full_pattern, known
 from drill.model import Control, Scope, Severity
-from drill.posture import FilesystemPosture, LifecycleRule
 from drill.registry import Outcome, check
 
 _DAY = timedelta(days=1)

@@ -14,9 +14,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from drill.facts import DatabaseTargetFacts, Unavailable, known
+from drill.facts import DatabaseTargetFacts, ObjectProtection, Sidecar, Unavailable, known
 from drill.model import Control, Scope, Severity, Snapshot, Status
-from drill.posture import ObjectProtection, Sidecar
 from drill.registry import Outcome, check
 
 _ETAG_MD5 = re.compile(r"[0-9a-f]{32}")

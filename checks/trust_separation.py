@@ -15,10 +15,9 @@ from typing import Any
 
 from drill.checks._trust import Assessment, Effect, assess, proven_immutable
 from drill.config import TargetType
-from drill.facts import known
+from drill.facts import AgentTargetFacts, Identity, known
 from drill.model import Control, Scope, Severity, Status, Unavailable
 from drill.registry import Outcome, check
-from drill.trust_facts import AgentTargetFacts, Identity
 
 
 @check(

@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from drill.checks._trust import Effect, assess, proven_immutable
-from drill.facts import known
+from drill.facts import VerifierTargetFacts, known
 from drill.model import Control, Scope, Severity, Status
 from drill.registry import Outcome, check
-from drill.trust_facts import VerifierTargetFacts
 
 
 @check(

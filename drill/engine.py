@@ -12,12 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drill import drill_version, history
-from drill.collect import CollectedFacts, collect
+from drill.collect import collect
 from drill.config import Database, LoadedConfig, RestoreEngine
-from drill.facts import DrillOutcome, FactUnavailable, RestoreFacts, Subject
+from drill.facts import CollectedFacts, DrillOutcome, FactUnavailable, RestoreFacts, Subject
 from drill.model import (
     ConfigIdentity,
     Coverage,
@@ -31,10 +31,9 @@ from drill.model import (
 )
 from drill.registry import CheckSpec, Outcome, discover
 from drill.restore.binaries import CLIENT_TOOLS, SERVER_TOOLS, PgBinaries, RestoreSetupError, find_binaries
-from drill.restore.runner import Progress, drill_database
-from drill.restore.scratch import sweep_stale
-from drill.trust.collect import collect_trust
-from drill.trust.exposure import collect_agents
+
+if TYPE_CHECKING:
+    from drill.restore.runner import Progress
 
 
 def evaluate(spec: CheckSpec, facts: Any) -> list[Finding]:
@@ -107,6 +106,10 @@ def _drills(
     progress: Progress | None,
 ) -> list[RestoreFacts]:
     """Drill each database in turn; one database's broken dump or setup never stops the next."""
+    # psycopg and the dump readers load only when a drill runs: a posture run never needs them.
+    from drill.restore.runner import drill_database  # noqa: PLC0415
+    from drill.restore.scratch import sweep_stale  # noqa: PLC0415
+
     config = loaded.config
     report_dir = Path(config.report.dir)
     try:
@@ -136,49 +139,20 @@ def _drills(
     return restores
 
 
-def _with_trust(
-    loaded: LoadedConfig,
-    collected: CollectedFacts,
-    environ: Mapping[str, str],
-    concurrency: int,
-    now: datetime,
-) -> CollectedFacts:
-    """Add the agents' exposure and the trust evidence of every agent and drill itself per target."""
-    config = loaded.config
-    agent_targets, verifier_targets = collect_trust(
-        config, collected.targets, now, environ=environ, concurrency=concurrency
-    )
-    return replace(
-        collected,
-        agents=collect_agents(config, now, environ),
-        agent_targets=agent_targets,
-        verifier_targets=verifier_targets,
-    )
-
-
 def _with_proof(
-    collected: CollectedFacts,
-    report_dir: Path,
-    restore_findings: Sequence[Finding],
-    drilled: set[str],
-    now: datetime,
+    collected: CollectedFacts, restore_findings: Sequence[Finding], drilled: set[str], now: datetime
 ) -> CollectedFacts:
-    """Add to each database the time of its last clean restore drill, this run's included."""
+    """Count this run's clean restore drills as each database's last passing drill."""
     failing = {finding.database for finding in restore_findings if finding.status.is_failing}
-    databases = []
-    for facts in collected.databases:
-        name = facts.database.name
-        try:
-            last = history.last_passing_drill(report_dir, name)
-        except (OSError, ValueError) as error:
-            databases.append(
-                replace(facts, last_passing_drill=Unavailable(f"Cannot read the run history: {error}."))
-            )
-            continue
-        if name in drilled and name not in failing:
-            last = now
-        databases.append(replace(facts, last_passing_drill=last))
-    return replace(collected, databases=tuple(databases))
+    databases = tuple(
+        replace(facts, last_passing_drill=now)
+        if facts.database.name in drilled
+        and facts.database.name not in failing
+        and not isinstance(facts.last_passing_drill, Unavailable)  # an unreadable history stays unknown
+        else facts
+        for facts in collected.databases
+    )
+    return replace(collected, databases=databases)
 
 
 def coverage(loaded: LoadedConfig, collected: CollectedFacts) -> Coverage:
@@ -215,16 +189,13 @@ def execute(
         concurrency=concurrency,
         databases=selected if databases else None,
     )
-    collected = _with_trust(loaded, collected, environ, concurrency, now or started)
     specs = discover()
     restores = (
         _drills(loaded, collected, environ, keep=keep, progress=progress) if Phase.RESTORE in phases else []
     )
     restore_findings = run_checks([s for s in specs if s.phase is Phase.RESTORE], collected, restores)
     drilled = {facts.database.name for facts in restores}
-    collected = _with_proof(
-        collected, Path(loaded.config.report.dir), restore_findings, drilled, now or started
-    )
+    collected = _with_proof(collected, restore_findings, drilled, now or started)
     findings = run_checks([s for s in specs if s.phase is Phase.POSTURE], collected) + restore_findings
     return DrillRun(
         run_id=f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}",

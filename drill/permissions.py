@@ -43,3 +43,8 @@ GCS_DESTRUCTIVE: Mapping[str, str] = {
     "storage.buckets.delete": "delete the bucket",
     "storage.buckets.setIamPolicy": "change who may access the bucket (and so grant itself anything else)",
 }
+
+# Permissions that act on the bucket's configuration: no request of theirs is harmless to probe.
+S3_BUCKET_CONFIGURATION = tuple(
+    permission for permission in S3_DESTRUCTIVE if permission not in S3_OBJECT_PERMISSIONS
+)

@@ -7,17 +7,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from drill.config import Database, Policy, Target, TargetType
-from drill.facts import DatabaseFacts, DatabaseTargetFacts, SnapshotListing, TargetFacts, Unavailable
-from drill.model import Checksum, Snapshot
-from drill.posture import (
+from drill.facts import (
     BucketPosture,
+    DatabaseFacts,
+    DatabaseTargetFacts,
     FilesystemPosture,
     GcsBucketPosture,
     LifecycleRule,
     ObjectProtection,
     S3BucketPosture,
     Sidecar,
+    SnapshotListing,
+    TargetFacts,
+    Unavailable,
 )
+from drill.model import Checksum, Snapshot
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

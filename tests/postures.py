@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from drill.posture import (
+from drill.facts import (
     FilesystemPosture,
     GcsBucketPosture,
     LifecycleRule,

@@ -6,19 +6,20 @@ from dataclasses import replace
 from typing import Any
 
 from drill.config import Agent, Credentials, Policy, Target
-from drill.facts import TargetFacts
-from drill.model import Unavailable
-from drill.permissions import GCS_DESTRUCTIVE, S3_DESTRUCTIVE
-from drill.posture import BucketPosture, ObjectProtection
-from drill.trust_facts import (
+from drill.facts import (
     Access,
     AgentTargetFacts,
     Answer,
+    BucketPosture,
     EvidenceSource,
     Identity,
+    ObjectProtection,
     PermissionAnswer,
+    TargetFacts,
     VerifierTargetFacts,
 )
+from drill.model import Unavailable
+from drill.permissions import GCS_DESTRUCTIVE, S3_DESTRUCTIVE
 from tests import factories, postures
 
 OWNER = "111111111111"

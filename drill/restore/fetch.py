@@ -21,8 +21,8 @@ from typing import BinaryIO, Protocol
 
 import zstandard
 
+from drill.facts import Sidecar
 from drill.model import Snapshot
-from drill.posture import Sidecar
 from drill.restore.formats import Compression, DumpInfo, detect, sniff_compression, tar_toc_member
 from drill.storage.base import Store
 

@@ -1,15 +1,16 @@
-"""Storage backends. Only this package talks to S3, GCS or backup directories."""
+"""Storage backends: the only code that reads backups, from S3, GCS or backup directories."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.config import Target, TargetType
-from drill.storage.base import StorageError, StorageErrorKind, Store
+from drill.storage.base import Store
 
 if TYPE_CHECKING:
-    from drill.storage.aws import SharedS3Clients
+    from drill.clouds.aws import SharedS3Clients
 
 
 class StoreOpener:
@@ -28,7 +29,7 @@ class StoreOpener:
             return FilesystemStore(target)
         if target.type is TargetType.S3:
             # boto3 is imported only when an S3 target exists.
-            from drill.storage.aws import SharedS3Clients
+            from drill.clouds.aws import SharedS3Clients
             from drill.storage.s3 import S3Store
 
             if self._s3 is None:

@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import BinaryIO, Protocol
 
 from drill.config import Target
+from drill.facts import BucketPosture, ObjectProtection
 from drill.model import Snapshot
-from drill.posture import BucketPosture, ObjectProtection
 
 SIDECAR_SUFFIXES = (".sha256", ".sha256sum", ".md5")
-
-
-class StorageErrorKind(enum.StrEnum):
-    NOT_FOUND = "not_found"
-    ACCESS_DENIED = "access_denied"
-    TRANSIENT = "transient"
-    UNSUPPORTED = "unsupported"
-    INVALID = "invalid"
-
-
-class StorageError(Exception):
-    """A read that failed, with a message naming the resource, what happened and what to do."""
-
-    def __init__(self, kind: StorageErrorKind, message: str) -> None:
-        self.kind = kind
-        super().__init__(message)
 
 
 class Store(Protocol):

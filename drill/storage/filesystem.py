@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.config import Target
+from drill.facts import FilesystemPosture, ObjectProtection
 from drill.model import Snapshot, Unavailable
-from drill.posture import FilesystemPosture, ObjectProtection
-from drill.storage.base import StorageError, StorageErrorKind
 
 # From linux/fs.h: read a file's inode flags; FS_IMMUTABLE_FL is what `chattr +i` sets.
 _FS_IOC_GETFLAGS = 0x80086601

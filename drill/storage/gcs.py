@@ -13,11 +13,11 @@ from google.api_core.retry import Retry
 from google.auth import exceptions as auth
 from google.cloud.storage.retry import DEFAULT_RETRY
 
+from drill.clouds.errors import StorageError, StorageErrorKind
+from drill.clouds.gcp import gcs_client
 from drill.config import Target
+from drill.facts import GcsBucketPosture, ObjectProtection
 from drill.model import Checksum, Snapshot, Unavailable
-from drill.posture import GcsBucketPosture, ObjectProtection
-from drill.storage.base import StorageError, StorageErrorKind
-from drill.storage.gcp import gcs_client
 from drill.storage.gcs_posture import blob_protection, bucket_posture
 
 # Ask only for what a Snapshot holds: a listing of many thousand backups stays small.

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from drill.posture import GcsBucketPosture, LifecycleRule, ObjectProtection
+from drill.facts import GcsBucketPosture, LifecycleRule, ObjectProtection
 
 # Conditions drill cannot evaluate against a snapshot's key and age: the rule is assumed to apply.
 _UNKNOWN_CONDITIONS = (

@@ -18,11 +18,11 @@ from botocore.exceptions import (
     ResponseStreamingError,
 )
 
+from drill.clouds.aws import SharedS3Clients, aws_session, s3_client
+from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.config import Target
+from drill.facts import ObjectProtection, S3BucketPosture
 from drill.model import Checksum, Snapshot
-from drill.posture import ObjectProtection, S3BucketPosture
-from drill.storage.aws import SharedS3Clients, aws_session, s3_client
-from drill.storage.base import StorageError, StorageErrorKind
 from drill.storage.s3_posture import head_checksums, object_protection, read_posture
 
 if TYPE_CHECKING:

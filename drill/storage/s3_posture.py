@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from drill.clouds.errors import StorageError
+from drill.facts import LifecycleRule, ObjectProtection, S3BucketPosture
 from drill.model import Unavailable
-from drill.posture import LifecycleRule, ObjectProtection, S3BucketPosture
-from drill.storage.base import StorageError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -13,12 +13,12 @@ from collections.abc import Collection, Mapping
 
 from google.api_core import exceptions as google_errors
 
+from drill.clouds.errors import StorageError, StorageErrorKind
+from drill.clouds.gcp import gcs_client, load_credentials
 from drill.config import Credentials, Target
+from drill.facts import Access, Answer, EvidenceSource, Identity, PermissionAnswer
 from drill.model import Unavailable
 from drill.permissions import GCS_DESTRUCTIVE
-from drill.storage.base import StorageError, StorageErrorKind
-from drill.storage.gcp import gcs_client, load_credentials
-from drill.trust_facts import Access, Answer, EvidenceSource, Identity, PermissionAnswer
 
 _ANONYMOUS = "allUsers (anonymous)"
 
@@ -92,3 +92,25 @@ def _unknown(reason: str) -> tuple[PermissionAnswer, ...]:
         PermissionAnswer(permission, Answer.UNKNOWN, EvidenceSource.TEST_IAM_PERMISSIONS, reason)
         for permission in GCS_DESTRUCTIVE
     )
+
+
+class GcsTrust:
+    """The trust questions about Cloud Storage targets, each asked with the credentials being judged."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def identity(self, target: Target, credentials: Credentials) -> Identity:
+        return identity_of(credentials, self._environ)
+
+    def access(
+        self,
+        target: Target,
+        credentials: Credentials,
+        *,
+        trace_probes: bool,
+        owner_account: str | None,
+        snapshot_keys: tuple[str, ...],
+    ) -> Access:
+        # testIamPermissions answers for the caller itself: no probe, owner or key changes its answer.
+        return gcs_access(target, credentials, self._environ)

@@ -7,9 +7,8 @@ from typing import Any
 from drill.checks.copies_3_2_1 import copies_3_2_1
 from drill.config import Policy, TargetType
 from drill.engine import evaluate
-from drill.facts import DatabaseTargetFacts
+from drill.facts import BucketPosture, DatabaseTargetFacts
 from drill.model import Finding, Severity, Status, Unavailable
-from drill.posture import BucketPosture
 from tests import factories, postures
 
 SPEC = copies_3_2_1.__drill_check__  # type: ignore[attr-defined]

@@ -6,9 +6,8 @@ from typing import Any
 from drill.checks.credential_exposure import credential_exposure
 from drill.config import Agent
 from drill.engine import evaluate
-from drill.facts import Unavailable
+from drill.facts import AgentFacts, CredentialSighting, Exposure, ScanStats, SightingKind, Unavailable
 from drill.model import Severity, Status
-from drill.trust_facts import AgentFacts, CredentialSighting, Exposure, ScanStats, SightingKind
 from tests.factories import NOW
 
 SPEC = credential_exposure.__drill_check__  # type: ignore[attr-defined]

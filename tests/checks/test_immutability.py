@@ -5,9 +5,8 @@ from typing import Any
 from drill.checks.immutability import immutability
 from drill.config import Policy, TargetType
 from drill.engine import evaluate
-from drill.facts import TargetFacts
+from drill.facts import BucketPosture, ObjectProtection, TargetFacts
 from drill.model import Finding, Severity, Status, Unavailable
-from drill.posture import BucketPosture, ObjectProtection
 from tests import factories, postures
 
 SPEC = immutability.__drill_check__  # type: ignore[attr-defined]

@@ -3,9 +3,8 @@ from datetime import timedelta
 from drill.checks.retention_lifecycle import retention_lifecycle
 from drill.config import Database, Policy, Target, TargetType
 from drill.engine import evaluate
-from drill.facts import Unavailable
+from drill.facts import LifecycleRule, S3BucketPosture, Unavailable
 from drill.model import Finding, Severity, Status
-from drill.posture import LifecycleRule, S3BucketPosture
 from tests import factories
 
 SPEC = retention_lifecycle.__drill_check__  # type: ignore[attr-defined]

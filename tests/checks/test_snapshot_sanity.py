@@ -5,9 +5,8 @@ from datetime import timedelta
 from drill.checks.snapshot_sanity import snapshot_sanity
 from drill.config import Policy
 from drill.engine import evaluate
-from drill.facts import SnapshotListing, Unavailable
+from drill.facts import ObjectProtection, Sidecar, SnapshotListing, Unavailable
 from drill.model import Finding, Severity, Snapshot, Status
-from drill.posture import ObjectProtection, Sidecar
 from tests import factories
 
 SPEC = snapshot_sanity.__drill_check__  # type: ignore[attr-defined]

@@ -1,8 +1,10 @@
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta
 
-from drill.engine import evaluate
-from drill.facts import DatabaseTargetFacts, Unavailable, known
-from drill.model import Phase, Scope, Severity, Status
+from drill.engine import _with_proof, evaluate
+from drill.facts import CollectedFacts, DatabaseTargetFacts, Unavailable, known
+from drill.model import Finding, Phase, Scope, Severity, Status
 from drill.registry import Outcome, check
 from tests import factories
 
@@ -78,3 +80,30 @@ def test_an_outcome_may_raise_the_severity() -> None:
     [finding] = evaluate(_spec(escalates), _facts())  # type: ignore[arg-type]
     assert finding.severity is Severity.CRITICAL
     assert finding.evidence == {"copies": 1}
+
+
+def _proof(last: datetime | Unavailable | None, findings: list[Finding], drilled: set[str]) -> object:
+    facts = replace(factories.database_facts(_facts()), last_passing_drill=last)
+    collected = CollectedFacts(targets=(), databases=(facts,), database_targets=facts.copies)
+    [proved] = _with_proof(collected, findings, drilled, factories.NOW).databases
+    return proved.last_passing_drill
+
+
+def test_this_runs_clean_drill_is_the_last_passing_one() -> None:
+    earlier = factories.NOW - timedelta(days=40)
+    assert _proof(earlier, [], {"orders"}) == factories.NOW
+    assert _proof(None, [], {"orders"}) == factories.NOW
+
+
+def test_a_failed_or_absent_drill_keeps_what_the_history_says() -> None:
+    earlier = factories.NOW - timedelta(days=40)
+    failed = Finding(
+        check="restore", status=Status.FAIL, severity=Severity.CRITICAL, message="x", database="orders"
+    )
+    assert _proof(earlier, [failed], {"orders"}) == earlier
+    assert _proof(earlier, [], set()) == earlier
+
+
+def test_an_unreadable_history_stays_unavailable_even_after_a_clean_drill() -> None:
+    unreadable = Unavailable("Cannot read the run history: permission denied.")
+    assert _proof(unreadable, [], {"orders"}) == unreadable

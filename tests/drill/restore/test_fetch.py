@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 import pytest
 import zstandard
 
+from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.config import TargetType
+from drill.facts import Sidecar
 from drill.model import Snapshot
-from drill.posture import Sidecar
 from drill.restore.fetch import Fetched, FetchError, fetch
 from drill.restore.formats import Compression, DumpFormat, NotADumpError
-from drill.storage.base import StorageError, StorageErrorKind
 from drill.storage.filesystem import FilesystemStore
 from drill.storage.s3 import S3Store
 from tests.helpers import AWS_ENVIRON, make_target

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.config import TargetType
+from drill.facts import FilesystemPosture
 from drill.model import Snapshot
-from drill.posture import FilesystemPosture
-from drill.storage.base import StorageError, StorageErrorKind
 from drill.storage.filesystem import FilesystemStore
 from tests.helpers import make_target
 

@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from google.cloud.storage.retry import DEFAULT_RETRY
 
+from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.config import Credentials, TargetType
 from drill.storage import gcs
-from drill.storage.base import StorageError, StorageErrorKind
 from drill.storage.gcs import GcsStore
 from tests.helpers import make_target
 

@@ -15,10 +15,10 @@ from urllib.parse import unquote, urlparse
 import pytest
 import requests
 
+from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.config import TargetType
+from drill.facts import GcsBucketPosture, LifecycleRule
 from drill.model import Snapshot, Unavailable
-from drill.posture import GcsBucketPosture, LifecycleRule
-from drill.storage.base import StorageError, StorageErrorKind
 from drill.storage.gcs import GcsStore
 from drill.storage.gcs_posture import lifecycle_rules
 from tests.helpers import make_target

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.config import Credentials
-from drill.storage.base import StorageError, StorageErrorKind
 from drill.storage.s3 import S3Store
 from tests.helpers import AWS_ENVIRON, iam_user_keys, make_target
 

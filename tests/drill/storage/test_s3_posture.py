@@ -1,5 +1,5 @@
-"""S3Store.posture() and protection() against a real moto server, and the normalising functions on
-documented AWS response shapes where moto cannot produce them."""
+"""S3Store.posture() and protection() against a real moto server (the documented shapes moto cannot
+produce are read in test_s3_posture_shapes.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from drill.clouds.errors import StorageError, StorageErrorKind
+from drill.facts import S3BucketPosture
 from drill.model import Snapshot, Unavailable
-from drill.posture import LifecycleRule, S3BucketPosture
-from drill.storage.base import StorageError, StorageErrorKind
 from drill.storage.s3 import S3Store
-from drill.storage.s3_posture import lifecycle_rule, object_lock, object_protection
 from tests.helpers import AWS_ENVIRON, make_target
 
 if TYPE_CHECKING:
@@ -271,94 +270,6 @@ def test_lifecycle_rules_are_normalised(s3_endpoint: str, s3_admin: S3Client) ->
     }
     assert lifecycle[2].raw["Expiration"]["Date"] == on
     json.dumps([dict(rule.raw) for rule in lifecycle], default=str)  # evidence serialises
-
-
-def test_size_filters_make_conditions_unknown() -> None:
-    # Documented shape (GetBucketLifecycleConfiguration): moto drops ObjectSizeGreaterThan and
-    # NewerNoncurrentVersions on the way in (the rule comes back with an empty Filter), so these
-    # cannot round-trip through the emulator.
-    sized = lifecycle_rule(
-        {
-            "ID": "big",
-            "Status": "Enabled",
-            "Filter": {"ObjectSizeGreaterThan": 1_000_000},
-            "Expiration": {"Days": 5},
-        },
-        0,
-    )
-    combined = lifecycle_rule(
-        {
-            "ID": "small-in-prefix",
-            "Status": "Enabled",
-            "Filter": {"And": {"Prefix": "orders/", "ObjectSizeLessThan": 1024}},
-            "NoncurrentVersionExpiration": {"NoncurrentDays": 4, "NewerNoncurrentVersions": 2},
-        },
-        1,
-    )
-    unnamed = lifecycle_rule({"Status": "Enabled", "Filter": {"Prefix": "a/"}, "Expiration": {"Days": 1}}, 2)
-
-    assert sized == LifecycleRule(
-        rule_id="big",
-        enabled=True,
-        prefix=None,
-        expire_current_days=5,
-        conditions_unknown=True,
-        raw={
-            "ID": "big",
-            "Status": "Enabled",
-            "Filter": {"ObjectSizeGreaterThan": 1_000_000},
-            "Expiration": {"Days": 5},
-        },
-    )
-    assert (combined.prefix, combined.expire_noncurrent_days, combined.conditions_unknown) == (
-        "orders/",
-        4,
-        True,
-    )
-    assert unnamed.rule_id == "lifecycle[2]"
-
-
-def test_default_retention_as_aws_sends_it() -> None:
-    # Documented shape: AWS sends only the one of Days and Years that is set (moto sends both, one as 0).
-    years = {
-        "ObjectLockConfiguration": {
-            "ObjectLockEnabled": "Enabled",
-            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": 2}},
-        }
-    }
-    days = {
-        "ObjectLockConfiguration": {
-            "ObjectLockEnabled": "Enabled",
-            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 10}},
-        }
-    }
-
-    assert object_lock(years) == (True, "COMPLIANCE", 730)
-    assert object_lock(days) == (True, "GOVERNANCE", 10)
-    assert object_lock({"ObjectLockConfiguration": {"ObjectLockEnabled": "Enabled"}}) == (True, None, None)
-
-
-def test_multipart_checksums_are_not_object_checksums() -> None:
-    # Documented HeadObject shape of a multipart upload: the checksum of part checksums carries "-N";
-    # built by hand to pin the rule without uploading 5 MiB parts.
-    head = {
-        "ContentLength": 10_485_760,
-        "LastModified": datetime(2026, 1, 1, tzinfo=UTC),
-        "ETag": '"d41d8cd98f00b204e9800998ecf8427e-2"',
-        "ChecksumSHA256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=-2",
-        "ChecksumType": "COMPOSITE",
-        "VersionId": "null",
-        "ObjectLockMode": "COMPLIANCE",
-        "ObjectLockRetainUntilDate": datetime(2026, 2, 1, tzinfo=UTC),
-        "ObjectLockLegalHoldStatus": "OFF",
-    }
-
-    protection = object_protection("orders/big.dump", head)
-
-    assert protection.checksums == {"etag": "d41d8cd98f00b204e9800998ecf8427e-2"}
-    assert protection.version_id is None  # "null" is the version of an unversioned write
-    assert protection.legal_hold is False
-    assert protection.retain_until == datetime(2026, 2, 1, tzinfo=UTC)
 
 
 def test_missing_bucket_makes_every_part_unavailable(s3_endpoint: str) -> None:

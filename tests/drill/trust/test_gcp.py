@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from drill.clouds.errors import StorageError
 from drill.config import Credentials, TargetType
+from drill.facts import Answer, EvidenceSource
 from drill.permissions import GCS_DESTRUCTIVE
-from drill.storage.base import StorageError
 from drill.trust.gcp import answers_from_test_permissions, gcs_access, identity_of
-from drill.trust_facts import Answer, EvidenceSource
 from tests.helpers import make_target, write_service_account_key
 
 if TYPE_CHECKING:

@@ -1,0 +1,170 @@
+"""Collect what storage holds, concurrently with a bound: postures, listings, the latest snapshots.
+
+Two rounds on one bounded pool: first each target's posture and each listing, then the
+protection and checksum sidecar of each latest snapshot. No snapshot body is read. Every read
+that fails becomes an ``Unavailable`` with its reason, so the checks that needed it report
+``error`` with that reason instead of a verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+
+from drill.clouds.errors import StorageError, StorageErrorKind
+from drill.collect.attempt import attempt
+from drill.collect.listing import SIDECAR_LIMIT, list_snapshots, parse_sidecar, sidecar_key
+from drill.config import Config, Database, Policy, Target
+from drill.facts import (
+    BucketPosture,
+    CollectedFacts,
+    DatabaseFacts,
+    DatabaseTargetFacts,
+    ObjectProtection,
+    Sidecar,
+    SnapshotListing,
+    TargetFacts,
+)
+from drill.model import Unavailable
+from drill.storage import Store, StoreOpener
+
+_Pair = tuple[str, str]  # (target name, snapshot pattern)
+
+
+def strictest(policies: list[Policy], default: Policy) -> Policy:
+    """A target that holds several databases must satisfy the longest retention any of them asks."""
+    if not policies:
+        return default
+    longest = max(policies, key=lambda policy: policy.min_retention)
+    lenient = all(policy.governance_is_warning for policy in policies)
+    return longest.model_copy(update={"governance_is_warning": lenient})
+
+
+@dataclass(frozen=True)
+class _Latest:
+    protection: ObjectProtection | Unavailable | None
+    sidecar: Sidecar | Unavailable | None
+
+
+def _latest(store: Store | Unavailable, listing: SnapshotListing | Unavailable) -> _Latest:
+    if isinstance(listing, Unavailable):
+        return _Latest(listing, listing)
+    if listing.latest is None:
+        return _Latest(None, None)
+    if isinstance(store, Unavailable):
+        return _Latest(store, store)
+    latest = listing.latest
+    protection = attempt(partial(store.protection, latest))
+    key = sidecar_key(listing, latest)
+    if key is None:
+        return _Latest(protection, None)
+
+    def read() -> Sidecar:
+        body = store.read_small(key, SIDECAR_LIMIT)
+        if body is None:
+            raise StorageError(StorageErrorKind.NOT_FOUND, f"Sidecar {key} was listed but is gone.")
+        return parse_sidecar(key, body)
+
+    return _Latest(protection, attempt(read))
+
+
+class _Stores:
+    """Each target's store, opened once; a store that cannot be opened is Unavailable."""
+
+    def __init__(self, targets: tuple[Target, ...], environ: Mapping[str, str], concurrency: int) -> None:
+        self._opener = StoreOpener(environ, concurrency=concurrency)
+        self._targets = {target.name: target for target in targets}
+        self._opened: dict[str, Store | Unavailable] = {
+            target.name: attempt(partial(self._opener.open, target)) for target in targets
+        }
+
+    def get(self, name: str) -> Store | Unavailable:
+        return self._opened[name]
+
+    def posture(self, name: str) -> BucketPosture | Unavailable:
+        store = self._opened[name]
+        return store if isinstance(store, Unavailable) else attempt(store.posture)
+
+    def listing(self, pair: _Pair) -> SnapshotListing | Unavailable:
+        store = self._opened[pair[0]]
+        if isinstance(store, Unavailable):
+            return store
+        return attempt(partial(list_snapshots, store, self._targets[pair[0]], pair[1]))
+
+    def close(self) -> None:
+        for store in self._opened.values():
+            if not isinstance(store, Unavailable):
+                store.close()
+        self._opener.close()
+
+
+def _gather(
+    pool: Executor, stores: _Stores, names: list[str], pairs: list[_Pair]
+) -> tuple[
+    dict[str, BucketPosture | Unavailable], dict[_Pair, SnapshotListing | Unavailable], dict[_Pair, _Latest]
+]:
+    posture_futures = {name: pool.submit(stores.posture, name) for name in names}
+    listing_futures = {pair: pool.submit(stores.listing, pair) for pair in pairs}
+    listings = {pair: future.result() for pair, future in listing_futures.items()}
+    latest_futures = {pair: pool.submit(_latest, stores.get(pair[0]), listings[pair]) for pair in pairs}
+    postures = {name: future.result() for name, future in posture_futures.items()}
+    return postures, listings, {pair: future.result() for pair, future in latest_futures.items()}
+
+
+def collect_storage(
+    config: Config,
+    now: datetime,
+    *,
+    environ: Mapping[str, str],
+    concurrency: int = 8,
+    databases: tuple[Database, ...] | None = None,
+) -> CollectedFacts:
+    """The storage facts of the run: per target, per database, and per database on each target."""
+    selected = config.databases if databases is None else databases
+    used = {name for database in selected for name in database.targets}
+    targets = tuple(target for target in config.targets if databases is None or target.name in used)
+    by_name = {target.name: target for target in targets}
+    pairs = sorted({(name, database.snapshot_pattern) for database in selected for name in database.targets})
+    stores = _Stores(targets, environ, concurrency)
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="drill-collect") as pool:
+            postures, listings, latest = _gather(pool, stores, list(by_name), pairs)
+    finally:
+        stores.close()
+
+    database_facts: list[DatabaseFacts] = []
+    for database in selected:
+        policy = config.policy_for(database)
+        copies = tuple(
+            DatabaseTargetFacts(
+                database=database,
+                target=by_name[name],
+                policy=policy,
+                now=now,
+                listing=listings[(name, database.snapshot_pattern)],
+                posture=postures[name],
+                protection=latest[(name, database.snapshot_pattern)].protection,
+                sidecar=latest[(name, database.snapshot_pattern)].sidecar,
+            )
+            for name in database.targets
+        )
+        database_facts.append(DatabaseFacts(database, policy, now, copies))
+
+    database_targets = tuple(copy for facts in database_facts for copy in facts.copies)
+    target_facts = tuple(
+        TargetFacts(
+            target=target,
+            policy=strictest(
+                [facts.policy for facts in database_facts if target.name in facts.database.targets],
+                config.policy,
+            ),
+            now=now,
+            posture=postures[target.name],
+            latest=tuple(copy for copy in database_targets if copy.target.name == target.name),
+        )
+        for target in targets
+    )
+    return CollectedFacts(target_facts, tuple(database_facts), database_targets)
