@@ -1,9 +1,4 @@
-"""What the commands share: the option types, the console, error lines, loading the config, SIGTERM.
-
-Only the standard library, typer and drill.exits are imported at the top of drill.cli's modules:
-``drill --help`` must start at once, so the engine, the reports, the config models and every SDK
-are imported inside the command that uses them.
-"""
+"""What the commands share: the config option, the console, error lines, loading the config, SIGTERM."""
 
 from __future__ import annotations
 
