@@ -107,8 +107,8 @@ def _drills(
 ) -> list[RestoreFacts]:
     """Drill each database in turn; one database's broken dump or setup never stops the next."""
     # psycopg and the dump readers load only when a drill runs: a posture run never needs them.
+    from drill.restore.owners import sweep_stale  # noqa: PLC0415
     from drill.restore.runner import drill_database  # noqa: PLC0415
-    from drill.restore.scratch import sweep_stale  # noqa: PLC0415
 
     config = loaded.config
     report_dir = Path(config.report.dir)

@@ -22,7 +22,7 @@ from psycopg import errors, pq, sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from drill.restore.binaries import RestoreSetupError
-from drill.restore.scratch import signals_deferred
+from drill.restore.processes import signals_deferred
 
 MAINTENANCE_DATABASE = "postgres"
 _MAX_IDENTIFIER = 63

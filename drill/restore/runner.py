@@ -23,11 +23,14 @@ from drill.config import RestoreEngine, RestoreSettings
 from drill.facts import DatabaseFacts, DatabaseTargetFacts, DrillOutcome, Timings
 from drill.model import Unavailable
 from drill.restore import pgrestore
+from drill.restore.archive_header import NotADumpError, TruncatedDumpError
 from drill.restore.binaries import PgBinaries
+from drill.restore.compatibility import restorable_by
 from drill.restore.dsn import DsnScratch
 from drill.restore.fetch import Fetched, FetchError, fetch
-from drill.restore.formats import DumpFormat, NotADumpError, TruncatedDumpError, restorable_by
-from drill.restore.scratch import FETCH_PREFIX, ScratchCluster, ScratchTarget, mark_owned
+from drill.restore.formats import DumpFormat
+from drill.restore.owners import FETCH_PREFIX, mark_owned
+from drill.restore.scratch import ScratchCluster, ScratchTarget
 from drill.restore.verify import verify
 from drill.storage import StorageError, open_store
 

@@ -3,30 +3,25 @@
 ``ScratchCluster`` runs initdb in a private temp dir, starts ``postgres`` on a Unix socket in
 that dir only (no TCP port), tuned for a restore whose result is thrown away (no fsync, minimal
 WAL, no autovacuum), and on exit stops it and deletes the dir: after success, an exception,
-Ctrl-C, or SIGTERM turned into SystemExit. An owner marker in the dir lets ``sweep_stale`` tell a
-dead owner's leftovers (drill was SIGKILLed, the machine lost power) from a live run's.
+Ctrl-C, or SIGTERM turned into SystemExit. An owner marker in the dir lets ``sweep_stale``
+(drill.restore.owners) tell a dead owner's leftovers from a live run's.
 
 initdb and postgres refuse to run as root, so when drill is root they run as ``run_as``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import pwd
 import secrets
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Protocol
@@ -36,17 +31,13 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from drill.restore.binaries import PgBinaries, RestoreSetupError
+from drill.restore.owners import PREFIX, write_marker
+from drill.restore.processes import postmaster_status, signals_deferred, stop_postmaster_of, stop_server
+from drill.restore.server_account import ServerIds, server_account, server_env, user_note
 
-PREFIX = "drill-scratch-"
-FETCH_PREFIX = "drill-fetch-"  # a drill's download dir: swept like a scratch dir when its owner died
-MARKER = "drill-owner.json"
+__all__ = ["TUNING", "ScratchCluster", "ScratchServer", "ScratchTarget"]
 SUPERUSER = "drill"
-# A dir without a marker is left alone this long: its owner may be between mkdtemp and writing
-# the marker, or the dir is not drill's at all.
-UNMARKED_GRACE_SECONDS = 3600.0
 _LOG_TAIL_LINES = 25
-_FAST_STOP_SECONDS = 5.0
-_IMMEDIATE_STOP_SECONDS = 5.0
 _INITDB_TIMEOUT_SECONDS = 120.0
 _RESERVED_DATABASES = frozenset({"postgres", "template0", "template1"})
 _MAX_IDENTIFIER = 63
@@ -174,7 +165,7 @@ class ScratchCluster:
     def __enter__(self) -> ScratchServer:
         if self._root is not None:
             raise RuntimeError("a ScratchCluster runs one server at a time; make a new one")
-        account = _server_account(self.run_as)
+        account = server_account(self.run_as)
         try:
             self.server = self._start(account)
         except BaseException:
@@ -201,7 +192,7 @@ class ScratchCluster:
         try:
             parent.mkdir(parents=True, exist_ok=True)
             self._root = root = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=parent))
-            _write_marker(root, kept=False)
+            write_marker(root, kept=False)
             socket_dir, data_dir, log_path = root / "socket", root / "data", root / "server.log"
             socket_dir.mkdir(mode=0o700)
             self._log = log_path.open("ab")
@@ -222,7 +213,7 @@ class ScratchCluster:
             "--locale=C",
             f"--pgdata={data_dir}",
         )
-        ids = _Ids.of(account)
+        ids = ServerIds.of(account)
         try:
             result = subprocess.run(
                 initdb,
@@ -232,19 +223,19 @@ class ScratchCluster:
                 timeout=_INITDB_TIMEOUT_SECONDS,
                 check=False,
                 cwd=root,
-                env=_server_env(account),
+                env=server_env(account),
                 umask=0o077,
                 user=ids.user,
                 group=ids.group,
                 extra_groups=ids.groups,
             )
         except (OSError, subprocess.SubprocessError) as error:
-            raise RestoreSetupError(f"initdb could not run{_user_note(account)}: {error}.") from None
+            raise RestoreSetupError(f"initdb could not run{user_note(account)}: {error}.") from None
         self.timings["initdb_seconds"] = time.monotonic() - started
         if result.returncode != 0:
             raise RestoreSetupError(
                 f"initdb exited with status {result.returncode} creating a scratch cluster in "
-                f"{data_dir}{_user_note(account)}. Last lines of its output:\n{_tail(log_path)}"
+                f"{data_dir}{user_note(account)}. Last lines of its output:\n{_tail(log_path)}"
             )
 
         port = _free_port(socket_dir)
@@ -269,14 +260,14 @@ class ScratchCluster:
                 # in order, instead of the server dying under a restore that is still running.
                 start_new_session=True,
                 cwd=root,
-                env=_server_env(account),
+                env=server_env(account),
                 umask=0o077,
                 user=ids.user,
                 group=ids.group,
                 extra_groups=ids.groups,
             )
         except (OSError, subprocess.SubprocessError) as error:
-            raise RestoreSetupError(f"postgres could not start{_user_note(account)}: {error}.") from None
+            raise RestoreSetupError(f"postgres could not start{user_note(account)}: {error}.") from None
         self._wait_until_ready(data_dir, log_path, socket_dir / f".s.PGSQL.{port}")
         self.timings["start_seconds"] = time.monotonic() - start_began
         self.timings["startup_seconds"] = time.monotonic() - started
@@ -302,7 +293,7 @@ class ScratchCluster:
                     f"while starting. Last lines of its log {log_path}:\n{_tail(log_path)}"
                 )
             # postmaster.pid's eighth line turns to "ready" once connections are accepted.
-            if _postmaster_status(data_dir) == "ready" and socket_path.exists():
+            if postmaster_status(data_dir) == "ready" and socket_path.exists():
                 return
             time.sleep(0.01)
         raise RestoreSetupError(
@@ -313,12 +304,12 @@ class ScratchCluster:
     def _cleanup(self) -> None:
         stop_began = time.monotonic()
         if self._process is not None:
-            _stop(self._process.pid, self._process)
+            stop_server(self._process.pid, self._process)
             self._process = None
         elif self._root is not None:
             # A start that failed after postgres forked but before Popen returned: unlikely, but
             # the pid file says whether a postmaster is there.
-            _stop_postmaster_of(self._root / "data")
+            stop_postmaster_of(self._root / "data")
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -329,7 +320,7 @@ class ScratchCluster:
 
     def _leave_running(self) -> None:
         assert self._root is not None
-        _write_marker(self._root, kept=True)
+        write_marker(self._root, kept=True)
         if self._process is not None:
             # The server is drill's child: reap it if it is stopped while drill still runs.
             threading.Thread(target=self._process.wait, name="drill-kept-server", daemon=True).start()
@@ -337,264 +328,6 @@ class ScratchCluster:
         if self._log is not None:
             self._log.close()
             self._log = None
-
-
-def sweep_stale(
-    work_dir: Path | None = None, *, unmarked_grace: float = UNMARKED_GRACE_SECONDS
-) -> list[Path]:
-    """Remove scratch dirs whose owner is dead, stopping any postmaster still running in them.
-
-    Left alone: dirs of a live owner, dirs another host made (a shared work_dir), dirs kept on
-    purpose (``keep=True``), and unmarked dirs younger than ``unmarked_grace`` seconds.
-    """
-    parent = Path(work_dir) if work_dir is not None else Path(tempfile.gettempdir())
-    removed: list[Path] = []
-    try:
-        candidates = sorted([*parent.glob(f"{PREFIX}*"), *parent.glob(f"{FETCH_PREFIX}*")])
-    except OSError:
-        return removed
-    for root in candidates:
-        if root.is_symlink() or not root.is_dir() or not _is_stale(root, unmarked_grace):
-            continue
-        _stop_postmaster_of(root / "data")
-        shutil.rmtree(root, ignore_errors=True)
-        if not root.exists():
-            removed.append(root)
-    return removed
-
-
-def _is_stale(root: Path, unmarked_grace: float) -> bool:
-    try:
-        marker = json.loads((root / MARKER).read_text(encoding="utf-8"))
-        pid = int(marker["pid"])
-    except (OSError, ValueError, KeyError, TypeError):
-        try:
-            age = time.time() - root.stat().st_mtime
-        except OSError:
-            return False
-        return age > unmarked_grace
-    if marker.get("kept") or marker.get("host") != socket.gethostname():
-        return False
-    return not _owner_alive(pid, marker.get("started"), marker.get("boot_id"))
-
-
-def mark_owned(root: Path) -> None:
-    """Mark a temp dir of this process (a download dir) so that ``sweep_stale`` removes it if this
-    process is killed before it can."""
-    _write_marker(root, kept=False)
-
-
-def _write_marker(root: Path, *, kept: bool) -> None:
-    """Who made this dir: pid, the pid's start time (a reused pid is not the owner) and boot id."""
-    marker = {
-        "pid": os.getpid(),
-        "started": _process_start(os.getpid()),
-        "boot_id": _boot_id(),
-        "host": socket.gethostname(),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "kept": kept,
-    }
-    partial = root / f".{MARKER}.tmp"
-    partial.write_text(json.dumps(marker), encoding="utf-8")
-    partial.replace(root / MARKER)
-
-
-def _owner_alive(pid: int, started: object, boot_id: object) -> bool:
-    if boot_id is not None and _boot_id() not in (None, boot_id):
-        return False  # the machine rebooted since: nothing from then runs
-    if not _pid_alive(pid):
-        return False
-    current = _process_start(pid)
-    return started is None or current is None or current == started
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return _proc_state(pid) not in ("Z", "X")  # a zombie has exited; only its parent has not reaped it
-
-
-def _proc_stat(pid: int) -> list[str] | None:
-    """Fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses)."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    return text.rpartition(")")[2].split()
-
-
-def _proc_state(pid: int) -> str | None:
-    fields = _proc_stat(pid)
-    return fields[0] if fields else None
-
-
-def _process_start(pid: int) -> int | None:
-    fields = _proc_stat(pid)
-    return int(fields[19]) if fields and len(fields) > 19 else None  # starttime, field 22 of stat
-
-
-def _boot_id() -> str | None:
-    try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-
-
-def _children(pid: int) -> list[int]:
-    children = []
-    for entry in Path("/proc").glob("[0-9]*"):
-        fields = _proc_stat(int(entry.name))
-        if fields and len(fields) > 1 and fields[1] == str(pid):
-            children.append(int(entry.name))
-    return children
-
-
-def _postmaster_pid(data_dir: Path) -> int | None:
-    try:
-        first = (data_dir / "postmaster.pid").read_text(encoding="utf-8").split("\n", 1)[0]
-        return int(first)
-    except (OSError, ValueError):
-        return None
-
-
-def _postmaster_status(data_dir: Path) -> str | None:
-    try:
-        lines = (data_dir / "postmaster.pid").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return None
-    return lines[7].strip() if len(lines) > 7 else None
-
-
-def _is_our_postmaster(pid: int, data_dir: Path) -> bool:
-    """A postgres process whose working directory is this data dir (the postmaster chdirs there).
-    Without /proc (macOS) nothing is verified and nothing is killed: a postmaster whose data dir
-    is deleted notices its lock file is gone within a minute and shuts itself down."""
-    try:
-        comm = Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip()
-        cwd = Path(f"/proc/{pid}/cwd").readlink()
-    except OSError:
-        return False
-    return comm.startswith("postgres") and cwd == data_dir.resolve()
-
-
-def _stop_postmaster_of(data_dir: Path) -> None:
-    pid = _postmaster_pid(data_dir)
-    if pid is not None and _pid_alive(pid) and _is_our_postmaster(pid, data_dir):
-        _stop(pid, None)
-
-
-def _stop(pid: int, process: subprocess.Popen[bytes] | None) -> None:
-    """Fast shutdown (SIGINT, what ``pg_ctl stop -m fast`` sends), then immediate (SIGQUIT), then
-    SIGKILL for the postmaster and its children. The postmaster waits for its children before it
-    exits, so once it is gone, the whole server is."""
-    for signum, patience in ((signal.SIGINT, _FAST_STOP_SECONDS), (signal.SIGQUIT, _IMMEDIATE_STOP_SECONDS)):
-        if _signal(pid, signum) and _gone(pid, process, patience):
-            return
-    children = _children(pid)
-    for target in (pid, *children):
-        _signal(target, signal.SIGKILL)
-    _gone(pid, process, _IMMEDIATE_STOP_SECONDS)
-    for child in children:
-        _gone(child, None, 1.0)
-
-
-def _signal(pid: int, signum: int) -> bool:
-    try:
-        os.kill(pid, signum)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return True
-
-
-def _gone(pid: int, process: subprocess.Popen[bytes] | None, patience: float) -> bool:
-    if process is not None:
-        try:
-            process.wait(timeout=patience)
-        except subprocess.TimeoutExpired:
-            return False
-        return True
-    deadline = time.monotonic() + patience
-    while _pid_alive(pid):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
-@contextlib.contextmanager
-def signals_deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM until cleanup is done: a second Ctrl-C must not leave a server
-    running. Cleanup is bounded (a few seconds at worst), and the signal is delivered after it."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-def _server_account(run_as: str) -> pwd.struct_passwd | None:
-    """None when drill is not root (the server runs as drill's own user); else ``run_as``."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        account = pwd.getpwnam(run_as)
-    except KeyError:
-        raise RestoreSetupError(
-            f"drill runs as root and initdb refuses root, so the scratch server runs as "
-            f"[restore] run_as = {run_as!r}, but no such user exists. Create an unprivileged user "
-            f"(e.g. useradd {run_as or 'postgres'}) or set [restore] run_as to an existing one."
-        ) from None
-    if account.pw_uid == 0:
-        raise RestoreSetupError(
-            f"[restore] run_as = {run_as!r} is root, and initdb refuses root; name an unprivileged user."
-        )
-    return account
-
-
-@dataclass(frozen=True)
-class _Ids:
-    """Popen's user, group and extra_groups: the account's, with root's supplementary groups dropped."""
-
-    user: int | None
-    group: int | None
-    groups: list[int] | None
-
-    @classmethod
-    def of(cls, account: pwd.struct_passwd | None) -> _Ids:
-        if account is None:
-            return cls(None, None, None)
-        return cls(account.pw_uid, account.pw_gid, [])
-
-
-def _server_env(account: pwd.struct_passwd | None) -> dict[str, str]:
-    """A clean environment: a PGDATA or PGPORT in drill's own must not steer the scratch cluster."""
-    env = {
-        "PATH": os.environ.get("PATH", os.defpath),
-        "LC_ALL": "C",
-        "LANG": "C",
-        "TZ": os.environ.get("TZ", "UTC"),
-    }
-    if account is not None:
-        env.update(HOME=account.pw_dir, USER=account.pw_name, LOGNAME=account.pw_name)
-    return env
-
-
-def _user_note(account: pwd.struct_passwd | None) -> str:
-    if account is None:
-        return ""
-    return (
-        f" as user {account.pw_name} (drill is root; that user must be able to reach the work "
-        "directory, so a work_dir under /root will not do)"
-    )
 
 
 def _free_port(socket_dir: Path) -> int:

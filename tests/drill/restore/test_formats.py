@@ -10,18 +10,9 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from drill.restore.formats import (
-    Compression,
-    DumpFormat,
-    DumpInfo,
-    NotADumpError,
-    TruncatedDumpError,
-    detect,
-    newest_archive_readable,
-    parse_header,
-    restorable_by,
-    sniff_compression,
-)
+from drill.restore.archive_header import NotADumpError, TruncatedDumpError, parse_header
+from drill.restore.compatibility import newest_archive_readable, restorable_by
+from drill.restore.formats import Compression, DumpFormat, DumpInfo, detect, sniff_compression
 from tests.pg_dumps import Dumps, dumps_for, tar_bytes
 
 

