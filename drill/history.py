@@ -14,8 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from drill.checks.integrity import IntegrityEvidence
+from drill.checks.restore import RestoreEvidence
 from drill.facts import PreviousDrill
-from drill.model import DrillRun, Status
+from drill.model import DrillRun, Evidence, Status
 
 HISTORY_FILE = "history.jsonl"
 
@@ -131,25 +133,13 @@ def summary(run: DrillRun) -> dict[str, Any]:
         drill["passed"] = (
             drill["passed"] and not finding.status.is_failing and finding.status is not Status.SKIPPED
         )
-        evidence = finding.evidence
         if finding.check == "restore":
-            for key in (
-                "snapshot",
-                "snapshot_size",
-                "source_target",
-                "download_seconds",
-                "server_wait_seconds",
-                "restore_seconds",
-                "verify_seconds",
-                "total_seconds",
-                "rto_seconds",
-                "snapshot_age_seconds",
-            ):
-                drill[key] = evidence.get(key)
+            drill.update(_restore_figures(finding.evidence))
         else:
-            drill["table_rows"] = evidence.get("table_rows") or {}
-            drill["total_rows"] = evidence.get("total_rows")
-            drill["data_age_seconds"] = evidence.get("data_age_seconds")
+            verified = finding.evidence if isinstance(finding.evidence, IntegrityEvidence) else None
+            drill["table_rows"] = dict(verified.table_rows) if verified else {}
+            drill["total_rows"] = verified.total_rows if verified else None
+            drill["data_age_seconds"] = verified.data_age_seconds if verified else None
     return {
         "schema": "drill.history/v1",
         "run_id": run.run_id,
@@ -173,4 +163,21 @@ def summary(run: DrillRun) -> dict[str, Any]:
             if f.status.is_failing
         ],
         "drills": drills,
+    }
+
+
+def _restore_figures(evidence: Evidence | None) -> dict[str, Any]:
+    """What a history line keeps of a restore drill; null where the finding recorded no drill."""
+    restored = evidence if isinstance(evidence, RestoreEvidence) else None
+    return {
+        "snapshot": restored.snapshot if restored else None,
+        "snapshot_size": restored.snapshot_size if restored else None,
+        "source_target": restored.source_target if restored else None,
+        "download_seconds": restored.download_seconds if restored else None,
+        "server_wait_seconds": restored.server_wait_seconds if restored else None,
+        "restore_seconds": restored.restore_seconds if restored else None,
+        "verify_seconds": restored.verify_seconds if restored else None,
+        "total_seconds": restored.total_seconds if restored else None,
+        "rto_seconds": restored.rto_seconds if restored else None,
+        "snapshot_age_seconds": restored.snapshot_age_seconds if restored else None,
     }

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from drill.checks.restore import RestoreEvidence
 from drill.model import Control, DrillRun, Finding, Severity, Status
 from drill.reports.formatting import as_number
 
@@ -263,9 +264,10 @@ class PeriodAccumulator:
                 tally.longest = gap
             tally.last_success = run.finished_at
             tally.last_success_run = run.run_id
-            tally.last_snapshot = str(restore.evidence.get("snapshot") or "-")
-            tally.last_recovery_seconds = as_number(restore.evidence.get("total_seconds"))
-            tally.last_rto_seconds = as_number(restore.evidence.get("rto_seconds"))
+            restored = restore.evidence if isinstance(restore.evidence, RestoreEvidence) else None
+            tally.last_snapshot = (restored.snapshot if restored else None) or "-"
+            tally.last_recovery_seconds = as_number(restored.total_seconds) if restored else None
+            tally.last_rto_seconds = as_number(restored.rto_seconds) if restored else None
 
     def _follow_incidents(self, run: DrillRun) -> None:
         failing: dict[Subject, Finding] = {}

@@ -12,6 +12,7 @@ from typing import Any
 from drill import history
 from drill.facts import PreviousDrill
 from drill.model import ConfigIdentity, DrillRun, Finding, Severity, Status
+from tests.reports.runs import recorded
 
 DAY_1 = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
 SECRET = "hunter2-s3cr3t"
@@ -25,7 +26,7 @@ def finding(check: str, status: Status, database: str | None = "orders", **evide
         severity=Severity.HIGH,
         message=f"{check} on {database}: {status.value}",
         database=database,
-        evidence=evidence,
+        evidence=recorded(check, evidence),
     )
 
 
@@ -299,14 +300,17 @@ def test_summary_never_carries_secret_values(tmp_path: Path) -> None:
         severity=Severity.CRITICAL,
         message=f"Restore drill failed at restore: could not connect to {DSN}",
         database="orders",
-        evidence={
-            "snapshot": "orders/orders-1.dump",
-            "source_target": "vault",
-            "dsn": DSN,
-            "password": SECRET,
-            "environment": {"PGPASSWORD": SECRET, "AWS_SECRET_ACCESS_KEY": SECRET},
-            "failure": f"psql: error: password authentication failed ({SECRET})",
-        },
+        evidence=recorded(
+            "restore",
+            {
+                "snapshot": "orders/orders-1.dump",
+                "source_target": "vault",
+                "dsn": DSN,
+                "password": SECRET,
+                "environment": {"PGPASSWORD": SECRET, "AWS_SECRET_ACCESS_KEY": SECRET},
+                "failure": f"psql: error: password authentication failed ({SECRET})",
+            },
+        ),
         remediation=f"Try PGPASSWORD={SECRET} psql {DSN}",
     )
     agent = Finding(
@@ -316,7 +320,7 @@ def test_summary_never_carries_secret_values(tmp_path: Path) -> None:
         message=f"Agent ci holds key AKIA... with secret {SECRET} that can delete backups",
         target="vault",
         agent="ci",
-        evidence={"secret_access_key": SECRET, "session_token": SECRET},
+        evidence=recorded("trust_separation", {"secret_access_key": SECRET, "session_token": SECRET}),
     )
     integrity_leak = Finding(
         check="integrity",
@@ -324,7 +328,10 @@ def test_summary_never_carries_secret_values(tmp_path: Path) -> None:
         severity=Severity.HIGH,
         message="ok",
         database="orders",
-        evidence={"table_rows": {"public.orders": 3}, "total_rows": 3, "conninfo": DSN},
+        evidence=recorded(
+            "integrity",
+            {"table_rows": {"public.orders": 3}, "total_rows": 3, "problems": [f"query failed on {DSN}"]},
+        ),
     )
     the_run = run("r1", 1, leaky, agent, integrity_leak)
 

@@ -31,6 +31,7 @@ from drill.reports.directory import (
     write_index,
 )
 from drill.reports.json_report import parse_json
+from tests.reports.runs import recorded
 
 DAY_1 = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -47,7 +48,7 @@ def finding(check: str, status: Status, database: str | None = "orders", **evide
         message=f"{check} on {database}: {status.value}.",
         database=database,
         target="vault",
-        evidence=evidence,
+        evidence=recorded(check, evidence),
     )
 
 

@@ -21,6 +21,7 @@ from drill.reports.index_view import (
     IndexView,
     index_view,
 )
+from tests.reports.runs import recorded
 
 DAY_1 = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
 GENERATED = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -532,7 +533,7 @@ def finding(check: str, status: Status, database: str | None = "orders", **evide
         severity=Severity.HIGH,
         message=f"{check} on {database}: {status.value}.",
         database=database,
-        evidence=evidence,
+        evidence=recorded(check, evidence),
     )
 
 
