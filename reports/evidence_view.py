@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from drill import evidence
-from drill.model import Evidence
+from drill.model import Evidence, UnparsedEvidence
 
 # Beyond this many entries a list or mapping is cut: a report must stay readable (and printable)
 # for a database of thousands of tables; run.json keeps everything.
@@ -80,6 +80,13 @@ def item(key: str, value: Any) -> EvidenceItem:
         text = ", ".join(scalar_text(entry) for entry in shown) if shown else "none"
         return EvidenceItem(key, text=text, omitted=omitted)
     return EvidenceItem(key, text=scalar_text(value))
+
+
+def evidence_note(recorded: Evidence | None) -> str | None:
+    """Why evidence is drawn as it was recorded rather than read into its type, if it is."""
+    if isinstance(recorded, UnparsedEvidence):
+        return f"{recorded.problem}; shown as recorded."
+    return None
 
 
 def evidence_items(recorded: Evidence | None) -> tuple[EvidenceItem, ...]:

@@ -23,7 +23,7 @@ from drill.model import (
     overall_status,
 )
 from drill.reports.drill_view import DrillView, drill_view
-from drill.reports.evidence_view import EvidenceItem, evidence_items
+from drill.reports.evidence_view import EvidenceItem, evidence_items, evidence_note
 from drill.reports.formatting import human_seconds, human_time
 
 SEVERITY_ORDER = {
@@ -59,6 +59,7 @@ class FindingView:
     remediation: str | None
     controls: tuple[str, ...]
     evidence: tuple[EvidenceItem, ...]
+    evidence_note: str | None  # set when the evidence maps to no type and is drawn as recorded
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,7 @@ class _Builder:
             remediation=finding.remediation,
             controls=info.controls if info else (),
             evidence=evidence_items(finding.evidence),
+            evidence_note=evidence_note(finding.evidence),
         )
 
     def database_section(self, position: int, covered: CoveredDatabase) -> tuple[DatabaseSection, set[int]]:

@@ -425,3 +425,13 @@ def test_the_previous_run_is_the_last_of_the_same_command_over_the_same_database
     assert previous("orders") == "r1"  # r2 was a check, r3 covered billing too
     assert previous("billing", "orders") == "r3"
     assert previous("ledger") is None
+
+
+def test_lines_the_released_drill_wrote_still_load(tmp_path: Path) -> None:
+    released = Path(__file__).resolve().parents[1] / "reports" / "fixtures" / "history-0.1.0.jsonl"
+    (tmp_path / history.HISTORY_FILE).write_bytes(released.read_bytes())
+    finished = datetime(2026, 12, 5, 19, 51, 23, 669065, tzinfo=UTC)
+    assert history.last_passing_drills(tmp_path) == {"shop": finished, "billing": finished}
+    previous = history.previous_drill(tmp_path, "shop")
+    assert previous is not None and previous.run_id == "20261205T195120Z-194f5f5e"
+    assert previous.table_rows["public.orders"] == 3000
