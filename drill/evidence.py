@@ -100,23 +100,32 @@ def field_values(evidence: Evidence | None) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind in _JSON_SCALARS:
+        return value
+    if kind in _FIELDS:
+        return {name: _plain(getattr(value, name)) for name in _FIELDS[kind]}
+    if isinstance(value, tuple | list | set | frozenset):
+        return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
     if isinstance(value, enum.Enum):
         return value.value
-    if value is None or isinstance(value, str | bool | int | float):
-        return value
+    if dataclasses.is_dataclass(kind):
+        return {name: _plain(getattr(value, name)) for name in fields_of(kind)}
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, timedelta):
         return value.total_seconds()
     if isinstance(value, PurePath):
         return str(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {name: _plain(getattr(value, name)) for name in fields_of(type(value))}
-    if isinstance(value, Mapping):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, tuple | list | set | frozenset):
-        return [_plain(item) for item in value]
+    if isinstance(value, str | bool | int | float):  # a subclass of one, such as a StrEnum's base
+        return value
     raise TypeError(f"evidence cannot hold a {type(value).__name__}")
+
+
+# Values JSON holds as they are; checked by exact type first, the commonest case by far.
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 # -- reading
@@ -307,18 +316,26 @@ def _enum(kind: type[enum.Enum]) -> Parser:
 
 def _dataclass(cls: type) -> Parser:
     fields = {name: _parser(hint) for name, hint in fields_of(cls).items()}
-    required = {field.name for field in dataclasses.fields(cls) if _required(field)}
+    names = fields.keys()
+    required = frozenset(field.name for field in dataclasses.fields(cls) if _required(field))
 
     def parse(value: Any) -> Any:
         if not isinstance(value, dict):
             raise EvidenceShapeError(f"expected an object, got {_short(value)}")
-        unknown = [key for key in value if key not in fields]
-        if unknown:
+        if not value.keys() <= names:
+            unknown = [key for key in value if key not in names]
             raise EvidenceShapeError(f"unknown field {', '.join(map(repr, unknown))}")
-        missing = [name for name in required if name not in value]
-        if missing:
-            raise EvidenceShapeError(f"missing field {', '.join(map(repr, sorted(missing)))}")
-        return cls(**{name: _at(name, fields[name], element) for name, element in value.items()})
+        if not required <= value.keys():
+            missing = sorted(required - value.keys())
+            raise EvidenceShapeError(f"missing field {', '.join(map(repr, missing))}")
+        parsed = {}
+        name = ""
+        try:
+            for name, element in value.items():
+                parsed[name] = fields[name](element)
+        except EvidenceShapeError as error:
+            raise EvidenceShapeError(f"{name}: {error}") from None
+        return cls(**parsed)
 
     return parse
 
