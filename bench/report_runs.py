@@ -12,8 +12,8 @@ from bench import report_agents as agents
 from bench import report_drill
 from bench import report_posture as posture
 from bench.report_estate import EPOCH, SMALL, Estate, EstateFacts, Key, Moment
-from drill import history
 from drill.model import DrillRun, Finding
+from drill.reports import history_line
 
 
 class RunFactory(EstateFacts):
@@ -140,4 +140,4 @@ def history_lines(count: int, seed: int = 3) -> Iterator[str]:
         )
         run = factory.run(moment)
         # history.append writes exactly this, then fsyncs; 100,000 fsyncs would measure the disk.
-        yield json.dumps(history.summary(run), separators=(",", ":"), default=str) + "\n"
+        yield json.dumps(history_line.summary(run), separators=(",", ":"), default=str) + "\n"

@@ -53,10 +53,10 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from prometheus_client import CollectorRegistry, Gauge, push_to_gateway, write_to_textfile
 from prometheus_client.exposition import basic_auth_handler, default_handler
 
-from drill import history
 from drill.checks.restore import RestoreEvidence
 from drill.config import MetricsSettings
 from drill.model import DrillRun, Finding, Status
+from drill.reports import history_line
 from drill.reports.notify import origin, redact
 
 ALL_DATABASES = "all"
@@ -118,7 +118,7 @@ def registry_for(run: DrillRun, last_success: Mapping[str, datetime]) -> Collect
     for check, count in sorted(_failing_by_check(run).items()):
         failing.labels(command, check).set(count)
 
-    drills = history.summary(run)["drills"]
+    drills = history_line.summary(run)["drills"]
     databases = [covered.name for covered in run.coverage.databases]
     success = gauge(
         "drill_last_success_timestamp_seconds",

@@ -8,6 +8,7 @@ from typing import Any
 
 from drill import history
 from drill.model import ConfigIdentity, DrillRun, Finding, Severity, Status
+from drill.reports import history_line
 from tests.reports.runs import recorded
 
 DAY_1 = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
@@ -69,4 +70,4 @@ def run(run_id: str, day: int, *findings: Finding, command: str = "run") -> Dril
 
 def record(report_dir: Path, *runs: DrillRun) -> None:
     for each in runs:
-        history.append(report_dir, history.summary(each))
+        history.append(report_dir, history_line.summary(each))

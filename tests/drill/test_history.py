@@ -11,6 +11,7 @@ from pathlib import Path
 from drill import history
 from drill.facts import PreviousDrill
 from drill.model import DrillRun, Status
+from drill.reports import history_line
 from tests.drill.history_runs import DAY_1, finding, integrity, record, restore, run
 
 # Appending and reading.
@@ -46,7 +47,7 @@ def test_a_torn_last_line_spoils_neither_earlier_entries_nor_the_next_append(tmp
     path = tmp_path / history.HISTORY_FILE
     intact = path.read_bytes()
     # A run killed in the middle of its write: part of a line, no newline.
-    torn = json.dumps(history.summary(run("r3", 3, restore(), integrity({"public.orders": 1}))))
+    torn = json.dumps(history_line.summary(run("r3", 3, restore(), integrity({"public.orders": 1}))))
     with path.open("ab") as handle:
         handle.write(torn[: len(torn) // 2].encode())
 

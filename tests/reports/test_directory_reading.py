@@ -14,6 +14,7 @@ from pathlib import Path
 
 from drill import history
 from drill.model import Status
+from drill.reports import history_line
 from drill.reports.directory import (
     RUN_HTML,
     RUN_JSON,
@@ -118,7 +119,7 @@ def test_a_history_left_by_a_run_killed_mid_write_keeps_every_whole_line(tmp_pat
 def test_a_torn_last_line_does_not_spoil_the_next_publish(tmp_path: Path) -> None:
     first = run(1)
     publish(first, tmp_path, now=NOW)
-    torn = json.dumps(history.summary(run(2)))
+    torn = json.dumps(history_line.summary(run(2)))
     with (tmp_path / history.HISTORY_FILE).open("ab") as handle:
         handle.write(torn[: len(torn) // 2].encode())  # killed half way: no newline
 

@@ -10,10 +10,11 @@ from typing import Any
 import jsonschema
 import pytest
 
-from drill import evidence, history
+from drill import evidence
 from drill.checks.copies_3_2_1 import ScorecardEvidence
 from drill.checks.restore import RestoreEvidence
 from drill.model import Evidence, UnparsedEvidence
+from drill.reports import history_line
 from drill.reports.html import render_report
 from drill.reports.json_report import parse_json, render_json
 from drill.reports.run_schema import render, run_record_schema
@@ -54,7 +55,7 @@ def test_a_record_of_the_released_drill_loads_with_every_evidence_typed() -> Non
 def test_the_history_line_of_a_released_record_is_the_one_the_released_drill_wrote() -> None:
     run = parse_json(RELEASED_RUN.read_bytes())
     [line] = RELEASED_HISTORY.read_text(encoding="utf-8").splitlines()
-    assert history.summary(run) == json.loads(line)
+    assert history_line.summary(run) == json.loads(line)
 
 
 def test_a_released_record_rewritten_keeps_every_key_and_value_and_gains_kinds() -> None:

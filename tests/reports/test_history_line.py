@@ -6,6 +6,7 @@ from pathlib import Path
 
 from drill import history
 from drill.model import Finding, Severity, Status
+from drill.reports import history_line
 from tests.drill.history_runs import DSN, SECRET, finding, integrity, restore, run
 from tests.reports.runs import recorded
 
@@ -24,7 +25,7 @@ def test_summary_records_the_verdict_and_each_drill_in_brief(tmp_path: Path) -> 
         finding("immutability", Status.PASS, None),
     )
 
-    line = history.summary(the_run)
+    line = history_line.summary(the_run)
 
     assert line["schema"] == "drill.history/v1"
     assert (line["run_id"], line["command"], line["status"]) == ("r1", "run", "fail")
@@ -103,7 +104,7 @@ def test_summary_never_carries_secret_values(tmp_path: Path) -> None:
     )
     the_run = run("r1", 1, leaky, agent, integrity_leak)
 
-    line = history.summary(the_run)
+    line = history_line.summary(the_run)
     history.append(tmp_path, line)
 
     written = (tmp_path / history.HISTORY_FILE).read_text(encoding="utf-8")
