@@ -7,8 +7,8 @@ evidence is ``{}``.
 Read, the kind names the type among those the checks declare (``@check(evidence=...)``) and the
 ones any check may record (``registry.COMMON_EVIDENCE``); each field is parsed by its type hint,
 strictly: a missing field without a default, a key the type does not have, or a value of another
-type refuses the whole mapping. Evidence from before kinds were written is matched to the types
-its check declares by its fields. Evidence that maps to no type (an unknown kind, another
+type refuses the whole mapping. Evidence without a kind (drill 0.1.0 wrote none) is matched to
+the types its check declares by its fields. Evidence that maps to no type (an unknown kind, another
 version, a field renamed since) is kept as it was recorded in ``UnparsedEvidence``, which
 reports show raw: a run record never fails to load over its evidence.
 """
@@ -119,7 +119,7 @@ def _plain(value: Any) -> Any:
         return value.total_seconds()
     if isinstance(value, PurePath):
         return str(value)
-    if isinstance(value, str | bool | int | float):  # a subclass of one, such as a StrEnum's base
+    if isinstance(value, str | bool | int | float):  # a subclass of one that is no enum
         return value
     raise TypeError(f"evidence cannot hold a {type(value).__name__}")
 
@@ -161,7 +161,7 @@ def from_json(data: Any, check: str, package: str = "drill.checks") -> Evidence 
 
 
 def _unversioned(data: dict[str, Any], declared: tuple[type[Evidence], ...]) -> Evidence:
-    """Evidence written before kinds were: the first of the check's types whose fields it fits."""
+    """Evidence without a kind (drill 0.1.0's): the first of the check's types whose fields it fits."""
     problems = []
     for candidate in (*declared, *COMMON_EVIDENCE):
         try:

@@ -142,7 +142,7 @@ def _envelope_definitions(kinds: Sequence[type[Evidence]]) -> dict[str, Schema]:
                 *evidence_kinds,
                 {"type": "object", "maxProperties": 0},
                 {
-                    "description": "Evidence written before evidence carried a kind (drill 0.1.0): "
+                    "description": "Evidence without a kind, as drill 0.1.0 wrote it: "
                     "the fields of one of its check's kinds, without kind and version.",
                     "type": "object",
                     "not": {"required": ["kind"]},

@@ -22,7 +22,7 @@ from tests.reports.evidence_samples import every_kind
 
 PROJECT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).with_name("fixtures")
-# Written by drill 0.1.0's `drill demo`, before evidence carried a kind: kept as it was written.
+# Written by drill 0.1.0's `drill demo`, whose evidence carries no kind: kept byte for byte.
 RELEASED_RUN = FIXTURES / "run-0.1.0.json"
 RELEASED_HISTORY = FIXTURES / "history-0.1.0.jsonl"
 SCHEMA_FILE = PROJECT / "docs" / "run-record.schema.json"
@@ -61,7 +61,7 @@ def test_the_history_line_of_a_released_record_is_the_one_the_released_drill_wro
 def test_a_released_record_rewritten_keeps_every_key_and_value_and_gains_kinds() -> None:
     rewritten = json.loads(render_json(parse_json(RELEASED_RUN.read_bytes())))
     for before, after in zip(released()["findings"], rewritten["findings"], strict=True):
-        # Fields the released drill left out when empty are written, empty, from now on.
+        # A field a 0.1.0 record leaves out when it is empty is written, empty.
         assert {key: after["evidence"].get(key) for key in before["evidence"]} == before["evidence"]
         assert after["evidence"]["kind"].split(".")[0] in (before["check"], "could_not_verify")
 
