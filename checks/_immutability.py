@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from drill.config import Policy, Target
@@ -29,14 +29,59 @@ _GOVERNANCE = "GOVERNANCE"
 _COMPLIANCE = "COMPLIANCE"
 
 
+@dataclass(frozen=True)
+class S3Protection:
+    """An S3 bucket's versioning and Object Lock, and the latest snapshot's own lock when there is one."""
+
+    versioning: str | None
+    object_lock: bool
+    default_mode: str | None
+    default_days: int | None
+    required_days: int
+    snapshot: str | None = None
+    version_id: str | None = None
+    object_lock_mode: str | None = None
+    retain_until: datetime | None = None
+    legal_hold: bool | None = None
+
+
+@dataclass(frozen=True)
+class GcsProtection:
+    """A GCS bucket's retention policy, and the latest snapshot's own retention when there is one."""
+
+    retention_period_seconds: int | None
+    retention_locked: bool
+    versioning: bool | None
+    soft_delete_seconds: int | None
+    required_seconds: int
+    snapshot: str | None = None
+    object_retention_mode: str | None = None
+    retain_until: datetime | None = None
+    holds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FilesystemProtection:
+    """A directory's mount, and the latest snapshot's immutable attribute when there is one."""
+
+    read_only_mount: bool
+    mount_point: str | None
+    declared: bool  # the target is declared immutable in the config
+    snapshot: str | None = None
+    immutable_attribute: bool | None = None
+
+
+CopyProtection = S3Protection | GcsProtection | FilesystemProtection
+
+
 @dataclass
 class Judgement:
     """PASS: proven immutable; WARN: only by GOVERNANCE, allowed as a warning; FAIL: not immutable."""
 
+    evidence: CopyProtection
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     proofs: list[str] = field(default_factory=list)
-    evidence: dict[str, Any] = field(default_factory=dict)
     declared_only: bool = False  # filesystem copy not declared immutable: its absence is no failure
 
     @property
@@ -65,18 +110,24 @@ def _governance(judgement: Judgement, what: str, policy: Policy) -> None:
 def _s3(
     target: Target, posture: S3BucketPosture, protection: ObjectProtection | None, policy: Policy
 ) -> Judgement:
-    judgement = Judgement()
     versioning = known(posture.versioning)
     lock_enabled = known(posture.object_lock_enabled)
     mode = known(posture.default_lock_mode)
     days = known(posture.default_lock_days)
     needed = required_days(policy)
-    judgement.evidence.update(
-        versioning=versioning,
-        object_lock=lock_enabled,
-        default_mode=mode,
-        default_days=days,
-        required_days=needed,
+    judgement = Judgement(
+        S3Protection(
+            versioning=versioning,
+            object_lock=lock_enabled,
+            default_mode=mode,
+            default_days=days,
+            required_days=needed,
+            snapshot=protection.key if protection else None,
+            version_id=protection.version_id if protection else None,
+            object_lock_mode=protection.lock_mode if protection else None,
+            retain_until=protection.retain_until if protection else None,
+            legal_hold=protection.legal_hold if protection else None,
+        )
     )
     if versioning != "Enabled":
         judgement.problems.append(f"bucket {target.bucket} has versioning {versioning or 'never enabled'}")
@@ -99,13 +150,6 @@ def _s3(
 
 
 def _s3_object(judgement: Judgement, protection: ObjectProtection, policy: Policy) -> None:
-    judgement.evidence.update(
-        snapshot=protection.key,
-        version_id=protection.version_id,
-        object_lock_mode=protection.lock_mode,
-        retain_until=protection.retain_until,
-        legal_hold=protection.legal_hold,
-    )
     if protection.legal_hold:
         judgement.proofs.append(f"legal hold on {protection.key}")
     if protection.lock_mode is None or protection.retain_until is None:
@@ -131,17 +175,22 @@ def _s3_object(judgement: Judgement, protection: ObjectProtection, policy: Polic
 def _gcs(
     target: Target, posture: GcsBucketPosture, protection: ObjectProtection | None, policy: Policy
 ) -> Judgement:
-    judgement = Judgement()
     period = known(posture.retention_period_seconds)
     locked = known(posture.retention_locked)
-    judgement.evidence.update(
-        retention_period_seconds=period,
-        retention_locked=locked,
-        versioning=posture.versioning if isinstance(posture.versioning, bool) else None,
-        soft_delete_seconds=posture.soft_delete_seconds
-        if isinstance(posture.soft_delete_seconds, int)
-        else None,
-        required_seconds=int(policy.min_retention.total_seconds()),
+    judgement = Judgement(
+        GcsProtection(
+            retention_period_seconds=period,
+            retention_locked=locked,
+            versioning=posture.versioning if isinstance(posture.versioning, bool) else None,
+            soft_delete_seconds=posture.soft_delete_seconds
+            if isinstance(posture.soft_delete_seconds, int)
+            else None,
+            required_seconds=int(policy.min_retention.total_seconds()),
+            snapshot=protection.key if protection else None,
+            object_retention_mode=protection.lock_mode if protection else None,
+            retain_until=protection.retain_until if protection else None,
+            holds=tuple(protection.holds) if protection else (),
+        )
     )
     bucket_proof = period is not None and locked and period >= policy.min_retention.total_seconds()
     if bucket_proof:
@@ -165,13 +214,6 @@ def _gcs(
             f"the retention policy of bucket {target.bucket} is {format_duration(timedelta(seconds=period))}, "
             f"shorter than the required {format_duration(policy.min_retention)}"
         )
-    if protection is not None:
-        judgement.evidence.update(
-            snapshot=protection.key,
-            object_retention_mode=protection.lock_mode,
-            retain_until=protection.retain_until,
-            holds=list(protection.holds),
-        )
     return judgement
 
 
@@ -186,17 +228,21 @@ def _gcs_object_locked(protection: ObjectProtection, policy: Policy) -> bool:
 def _filesystem(
     target: Target, posture: FilesystemPosture, protection: ObjectProtection | None, policy: Policy
 ) -> Judgement:
-    judgement = Judgement(declared_only=not target.immutable)
     read_only = known(posture.read_only_mount)
-    judgement.evidence.update(
-        read_only_mount=read_only, mount_point=posture.mount_point, declared=target.immutable
+    judgement = Judgement(
+        FilesystemProtection(
+            read_only_mount=read_only,
+            mount_point=posture.mount_point,
+            declared=target.immutable,
+            snapshot=protection.key if protection else None,
+            immutable_attribute=protection.immutable_attribute if protection else None,
+        ),
+        declared_only=not target.immutable,
     )
     if read_only:
         judgement.proofs.append(f"{posture.mount_point} is mounted read-only")
-    if protection is not None:
-        judgement.evidence.update(snapshot=protection.key, immutable_attribute=protection.immutable_attribute)
-        if protection.immutable_attribute:
-            judgement.proofs.append(f"{protection.key} has the immutable attribute")
+    if protection is not None and protection.immutable_attribute:
+        judgement.proofs.append(f"{protection.key} has the immutable attribute")
     if not judgement.proofs:
         judgement.problems.append(
             f"{target.path} is a writable mount and the latest snapshot lacks the immutable attribute"

@@ -19,7 +19,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from drill.checks._immutability import judge
 from drill.config import TargetType
@@ -142,6 +141,17 @@ def effects_for(storage: TargetFacts, locked: bool) -> Mapping[str, tuple[Effect
     return dict.fromkeys(S3_DESTRUCTIVE, (Effect.DESTROY, "the bucket's protection is unknown"))
 
 
+@dataclass(frozen=True)
+class PermissionRow:
+    """One destructive permission: the provider's answer, on what evidence, and its effect on this bucket."""
+
+    permission: str
+    answer: Answer
+    source: str  # an EvidenceSource value, as the run record spells it
+    detail: str
+    effect: str  # none, hide, weaken or destroy
+
+
 @dataclass
 class Assessment:
     """Allowed, unknown and denied permissions of one principal on one bucket, by effect."""
@@ -149,7 +159,7 @@ class Assessment:
     allowed: dict[Effect, list[str]] = field(default_factory=dict)
     unknown: dict[Effect, list[str]] = field(default_factory=dict)
     denied: list[str] = field(default_factory=list)
-    evidence: list[dict[str, Any]] = field(default_factory=list)
+    evidence: list[PermissionRow] = field(default_factory=list)
 
     def worst_allowed(self) -> Effect:
         return max((effect for effect, items in self.allowed.items() if items), default=Effect.NONE)
@@ -171,13 +181,7 @@ def assess(access: Access, storage: TargetFacts, locked: bool) -> Assessment:
         )
         effect, meaning = effects[permission]
         result.evidence.append(
-            {
-                "permission": permission,
-                "answer": answer.answer.value,
-                "source": answer.source.value,
-                "detail": answer.detail,
-                "effect": effect.name.lower(),
-            }
+            PermissionRow(permission, answer.answer, answer.source.value, answer.detail, effect.name.lower())
         )
         line = f"{permission} ({meaning})"
         if answer.answer is Answer.ALLOWED:

@@ -14,13 +14,79 @@ import binascii
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import ClassVar
 
 from drill.checks._immutability import judge
 from drill.durations import format_duration
 from drill.facts import DatabaseFacts, DatabaseTargetFacts, FactUnavailable
-from drill.model import PROOF_WINDOW, Control, Scope, Severity, Snapshot, Status, Unavailable
+from drill.model import (
+    PROOF_WINDOW,
+    Control,
+    CouldNotVerify,
+    Evidence,
+    Scope,
+    Severity,
+    Snapshot,
+    Status,
+    Unavailable,
+)
 from drill.registry import Outcome, check
+
+
+@dataclass(frozen=True)
+class Score:
+    """The four counts of 3-2-1-1: copies, kinds of media, copies offsite, immutable copies."""
+
+    copies: int
+    media: int
+    offsite: int
+    immutable: int
+
+    def counts(self) -> tuple[tuple[str, int], ...]:
+        return (
+            ("copies", self.copies),
+            ("media", self.media),
+            ("offsite", self.offsite),
+            ("immutable", self.immutable),
+        )
+
+
+@dataclass(frozen=True)
+class ScorecardCopy:
+    """One target's copy of the newest snapshot, and why it counted or not."""
+
+    target: str
+    site: str
+    media: str
+    location: str
+    snapshot: str | None
+    size: int | None
+    fresh: bool
+    consistent: bool
+    immutable: bool | None  # None: could not be verified
+    offsite: bool
+    counted: bool
+    why: str
+
+
+@dataclass(frozen=True)
+class ScorecardEvidence(Evidence):
+    """The 3-2-1-1 scorecard: what was counted against what the policy requires, copy by copy."""
+
+    kind: ClassVar[str] = "copies_3_2_1.scorecard"
+    score: Score
+    required: Score
+    copies: tuple[ScorecardCopy, ...]
+
+
+@dataclass(frozen=True)
+class ZeroEvidence(Evidence):
+    """The "0": when a restore drill of the database last passed, and how long ago."""
+
+    kind: ClassVar[str] = "copies_3_2_1.zero"
+    last_passing_drill: datetime | None  # None: no drill of it ever passed
+    age_seconds: int | None = None
 
 
 @dataclass
@@ -39,22 +105,22 @@ class Copy:
     def counted(self) -> bool:
         return self.snapshot is not None and self.fresh and self.consistent
 
-    def evidence(self) -> dict[str, Any]:
+    def evidence(self) -> ScorecardCopy:
         target = self.facts.target
-        return {
-            "target": target.name,
-            "site": target.site,
-            "media": target.effective_media,
-            "location": target.location,
-            "snapshot": self.snapshot.key if self.snapshot else None,
-            "size": self.snapshot.size if self.snapshot else None,
-            "fresh": self.fresh,
-            "consistent": self.consistent,
-            "immutable": self.immutable,
-            "offsite": target.site != self.facts.database.site,
-            "counted": self.counted,
-            "why": "; ".join(self.reasons) or ("counted" if self.counted else self.unknown or ""),
-        }
+        return ScorecardCopy(
+            target=target.name,
+            site=target.site,
+            media=target.effective_media,
+            location=target.location,
+            snapshot=self.snapshot.key if self.snapshot else None,
+            size=self.snapshot.size if self.snapshot else None,
+            fresh=self.fresh,
+            consistent=self.consistent,
+            immutable=self.immutable,
+            offsite=target.site != self.facts.database.site,
+            counted=self.counted,
+            why="; ".join(self.reasons) or ("counted" if self.counted else self.unknown or ""),
+        )
 
 
 def relative_key(facts: DatabaseTargetFacts, key: str) -> str:
@@ -173,6 +239,7 @@ def _domains(counted: list[Copy]) -> list[list[Copy]]:
         "Add copies in separate failure domains (another account or project, another region or site), "
         "on another kind of storage, with at least one locked in COMPLIANCE mode."
     ),
+    evidence=(ScorecardEvidence, ZeroEvidence),
 )
 def copies_3_2_1(facts: DatabaseFacts) -> Iterator[Outcome]:
     """The newest snapshot exists in enough separate, fresh, consistent and immutable copies."""
@@ -180,33 +247,34 @@ def copies_3_2_1(facts: DatabaseFacts) -> Iterator[Outcome]:
     counted = [copy for copy in copies if copy.counted]
     domains = _domains(counted)
     policy = facts.policy
-    score = {
-        "copies": len(domains),
-        "media": len({copy.facts.target.effective_media for copy in counted}),
-        "offsite": sum(any(c.facts.target.site != facts.database.site for c in domain) for domain in domains),
-        "immutable": sum(any(c.immutable for c in domain) for domain in domains),
-    }
-    required = {
-        "copies": policy.copies,
-        "media": policy.media,
-        "offsite": policy.offsite,
-        "immutable": policy.immutable,
-    }
-    short = [name for name in score if score[name] < required[name]]
-    summary = ", ".join(f"{score[name]}/{required[name]} {name}" for name in score)
-    not_counted = [f"{c.facts.target.name} ({c.evidence()['why']})" for c in copies if not c.counted]
+    score = Score(
+        copies=len(domains),
+        media=len({copy.facts.target.effective_media for copy in counted}),
+        offsite=sum(any(c.facts.target.site != facts.database.site for c in domain) for domain in domains),
+        immutable=sum(any(c.immutable for c in domain) for domain in domains),
+    )
+    required = Score(
+        copies=policy.copies, media=policy.media, offsite=policy.offsite, immutable=policy.immutable
+    )
+    pairs = [
+        (name, have, need) for (name, have), (_, need) in zip(score.counts(), required.counts(), strict=True)
+    ]
+    short = [name for name, have, need in pairs if have < need]
+    summary = ", ".join(f"{have}/{need} {name}" for name, have, need in pairs)
+    rows = [copy.evidence() for copy in copies]
+    not_counted = [f"{row.target} ({row.why})" for row in rows if not row.counted]
     unknown = [copy for copy in copies if copy.unknown or (copy.counted and copy.immutable is None)]
-    evidence = {"score": score, "required": required, "copies": [copy.evidence() for copy in copies]}
+    evidence = ScorecardEvidence(score=score, required=required, copies=tuple(rows))
     detail = f" Not counted: {'; '.join(not_counted)}." if not_counted else ""
     if not short:
-        yield Outcome.passed(f"3-2-1-1 met: {summary}.{detail}", **evidence)
+        yield Outcome.passed(f"3-2-1-1 met: {summary}.{detail}", evidence)
     elif unknown:
         names = ", ".join(copy.facts.target.name for copy in unknown)
         yield Outcome.errored(
-            f"3-2-1-1 not verified: {summary}, and {names} could not be read.{detail}", **evidence
+            f"3-2-1-1 not verified: {summary}, and {names} could not be read.{detail}", evidence
         )
     else:
-        worst = score["copies"] == 0 or (required["immutable"] > 0 and score["immutable"] == 0)
+        worst = score.copies == 0 or (required.immutable > 0 and score.immutable == 0)
         yield Outcome(
             Status.FAIL,
             f"3-2-1-1 not met: {summary}; short of {', '.join(short)}.{detail}",
@@ -222,7 +290,7 @@ def _zero(facts: DatabaseFacts) -> Outcome:
         # Only the "0" is unknown: the scorecard above stands on its own evidence.
         return Outcome.errored(
             f"The '0' could not be verified: {facts.last_passing_drill.reason}",
-            reason=facts.last_passing_drill.reason,
+            CouldNotVerify(facts.last_passing_drill.reason),
         )
     last = facts.last_passing_drill
     window = f"{PROOF_WINDOW.days} days"
@@ -230,13 +298,13 @@ def _zero(facts: DatabaseFacts) -> Outcome:
         return Outcome.failed(
             f"The '0' is not met: no restore drill of {facts.database.name} has ever passed; "
             "a backup is proven only by restoring it (drill run).",
-            last_passing_drill=None,
+            ZeroEvidence(last_passing_drill=None),
         )
     age = facts.now - last
-    evidence = {"last_passing_drill": last, "age_seconds": round(age.total_seconds())}
+    evidence = ZeroEvidence(last_passing_drill=last, age_seconds=round(age.total_seconds()))
     if age > PROOF_WINDOW:
         return Outcome.failed(
             f"The '0' is not met: the last passing restore drill was {format_duration(age)} ago, over {window}.",
-            **evidence,
+            evidence,
         )
-    return Outcome.passed(f"The '0' is met: a restore drill passed {format_duration(age)} ago.", **evidence)
+    return Outcome.passed(f"The '0' is met: a restore drill passed {format_duration(age)} ago.", evidence)

@@ -19,10 +19,11 @@ of the tree) do not stop a pass; their counts are in the evidence.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import ClassVar
 
 from drill.facts import AgentFacts, CredentialSighting, Exposure, SightingKind, known
-from drill.model import Control, Scope, Severity, Status
+from drill.model import Control, Evidence, Scope, Severity, Status
 from drill.registry import Outcome, check
 
 _LISTED = 20  # sightings named in the message; all of them are in the evidence
@@ -50,31 +51,61 @@ def _listing(sightings: Sequence[CredentialSighting]) -> str:
     return "; ".join(named)
 
 
-def _evidence(exposure: Exposure) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SightingRow:
+    """Where a credential was found and what it is; never its value, only a masked form."""
+
+    path: str
+    line: int | None
+    kind: SightingKind
+    what: str
+    masked: str
+    targets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ExposureEvidence(Evidence):
+    """What the scan of an agent's paths covered and every credential it found there."""
+
+    kind: ClassVar[str] = "credential_exposure"
+    scanned: tuple[str, ...]
+    missing: tuple[str, ...]
+    sightings: tuple[SightingRow, ...]
+    files_scanned: int
+    bytes_scanned: int
+    skipped_binary: int
+    skipped_large: int
+    skipped_symlinks: int
+    truncated: bool
+    unreadable: tuple[str, ...]
+    seconds: float
+
+
+def _evidence(exposure: Exposure) -> ExposureEvidence:
     stats = exposure.stats
-    return {
-        "scanned": list(exposure.scanned),
-        "missing": list(exposure.missing),
-        "sightings": [
-            {
-                "path": sighting.path,
-                "line": sighting.line,
-                "kind": sighting.kind.value,
-                "what": sighting.what,
-                "masked": sighting.masked,
-                "targets": list(sighting.targets),
-            }
+    return ExposureEvidence(
+        scanned=tuple(exposure.scanned),
+        missing=tuple(exposure.missing),
+        sightings=tuple(
+            SightingRow(
+                sighting.path,
+                sighting.line,
+                sighting.kind,
+                sighting.what,
+                sighting.masked,
+                tuple(sighting.targets),
+            )
             for sighting in exposure.sightings
-        ],
-        "files_scanned": stats.files_scanned,
-        "bytes_scanned": stats.bytes_scanned,
-        "skipped_binary": stats.skipped_binary,
-        "skipped_large": stats.skipped_large,
-        "skipped_symlinks": stats.skipped_symlinks,
-        "truncated": stats.truncated,
-        "unreadable": list(stats.unreadable),
-        "seconds": round(stats.seconds, 3),
-    }
+        ),
+        files_scanned=stats.files_scanned,
+        bytes_scanned=stats.bytes_scanned,
+        skipped_binary=stats.skipped_binary,
+        skipped_large=stats.skipped_large,
+        skipped_symlinks=stats.skipped_symlinks,
+        truncated=stats.truncated,
+        unreadable=tuple(stats.unreadable),
+        seconds=round(stats.seconds, 3),
+    )
 
 
 def _caveats(exposure: Exposure) -> str:
@@ -102,6 +133,7 @@ def _caveats(exposure: Exposure) -> str:
         "agent's paths. Give the agent its own least-privileged credentials and keep backup "
         "credentials where no agent can read them."
     ),
+    evidence=(ExposureEvidence,),
 )
 def credential_exposure(facts: AgentFacts) -> Iterator[Outcome]:
     """No backup credential lies where the agent can read it."""
@@ -117,7 +149,7 @@ def credential_exposure(facts: AgentFacts) -> Iterator[Outcome]:
         yield Outcome.errored(
             f"Agent {agent.name}: none of its paths exist ({', '.join(exposure.missing)}), "
             "so what it can read cannot be verified.",
-            **evidence,
+            evidence,
         )
         return
     backup = [
@@ -128,7 +160,7 @@ def credential_exposure(facts: AgentFacts) -> Iterator[Outcome]:
     if backup:
         yield Outcome.failed(
             f"Agent {agent.name} can read {len(backup)} backup credential(s): {_listing(backup)}.{caveats}",
-            **evidence,
+            evidence,
         )
         return
     if shaped:
@@ -162,5 +194,5 @@ def credential_exposure(facts: AgentFacts) -> Iterator[Outcome]:
         else ""
     )
     yield Outcome.passed(
-        f"Agent {agent.name}: no credential found in {scanned}.{skipped_note}{caveats}", **evidence
+        f"Agent {agent.name}: no credential found in {scanned}.{skipped_note}{caveats}", evidence
     )

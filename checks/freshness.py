@@ -3,11 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
 
 from drill.durations import format_duration
 from drill.facts import DatabaseTargetFacts, known
-from drill.model import Control, Scope, Severity
+from drill.model import Control, Evidence, Scope, Severity
 from drill.registry import Outcome, check
+
+
+@dataclass(frozen=True)
+class FreshnessEvidence(Evidence):
+    """The newest snapshot on the target and its age against max_age."""
+
+    kind: ClassVar[str] = "freshness"
+    snapshot: str
+    created_at: datetime
+    age_seconds: int
+    max_age_seconds: int
+    snapshots: int  # how many snapshots match the pattern
+
+
+@dataclass(frozen=True)
+class NoSnapshotEvidence(Evidence):
+    """No snapshot on the target matches the database's pattern."""
+
+    kind: ClassVar[str] = "freshness.no_snapshot"
+    pattern: str
+    snapshots: int
 
 
 @check(
@@ -16,6 +40,7 @@ from drill.registry import Outcome, check
     scope=Scope.DATABASE_TARGET,
     controls=(Control.ISO27001_A_8_13, Control.SOC2_A1_2),
     remediation="Find out why the backup job stopped writing to this target; the RPO is already missed.",
+    evidence=(FreshnessEvidence, NoSnapshotEvidence),
 )
 def freshness(facts: DatabaseTargetFacts) -> Iterator[Outcome]:
     """Newest snapshot is younger than max_age."""
@@ -24,27 +49,26 @@ def freshness(facts: DatabaseTargetFacts) -> Iterator[Outcome]:
     if latest is None:
         yield Outcome.failed(
             f"No snapshot of {facts.database.name} matches {listing.pattern!r} on {facts.target.name}.",
-            pattern=listing.pattern,
-            snapshots=0,
+            NoSnapshotEvidence(pattern=listing.pattern, snapshots=0),
         )
         return
     age = facts.now - latest.created_at
     limit = facts.policy.max_age
-    evidence = {
-        "snapshot": latest.key,
-        "created_at": latest.created_at,
-        "age_seconds": round(age.total_seconds()),
-        "max_age_seconds": round(limit.total_seconds()),
-        "snapshots": listing.count,
-    }
+    evidence = FreshnessEvidence(
+        snapshot=latest.key,
+        created_at=latest.created_at,
+        age_seconds=round(age.total_seconds()),
+        max_age_seconds=round(limit.total_seconds()),
+        snapshots=listing.count,
+    )
     if age <= limit:
         yield Outcome.passed(
             f"Newest snapshot {latest.key} is {format_duration(age)} old (limit {format_duration(limit)}).",
-            **evidence,
+            evidence,
         )
     else:
         yield Outcome.failed(
             f"Newest snapshot {latest.key} is {format_duration(age)} old, "
             f"older than the limit of {format_duration(limit)}.",
-            **evidence,
+            evidence,
         )

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
 
 from drill.config import IntegrityQuery
 from drill.durations import format_duration
 from drill.facts import PreviousDrill, QueryVerdict, RestoreFacts, Verification, known
-from drill.model import Control, Phase, Scope, Severity, Status
+from drill.model import Control, Evidence, Phase, Scope, Severity, Status
 from drill.registry import Outcome, check
 
 _COMPARE: dict[str, Callable[[float, float], bool]] = {
@@ -20,6 +22,34 @@ _COMPARE: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
     "<=": operator.le,
 }
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """One configured integrity query on the restored copy: what it returned against what it expects."""
+
+    name: str
+    expect: str
+    value: float | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class IntegrityEvidence(Evidence):
+    """What was verified on the restored copy, with the previous drill's row counts to compare."""
+
+    kind: ClassVar[str] = "integrity"
+    table_rows: Mapping[str, int]
+    total_rows: int
+    previous_drill: str | None
+    previous_total_rows: int | None
+    indexes_checked: int
+    queries: tuple[QueryResult, ...]
+    sequences_checked: int
+    recovery_point: datetime | None
+    data_age_seconds: int | None
+    snapshot_age_seconds: int | None
+    problems: tuple[str, ...]
 
 
 def _query_problem(verdict: QueryVerdict, query: IntegrityQuery) -> str | None:
@@ -57,6 +87,7 @@ def _row_drops(verification: Verification, previous: PreviousDrill | None, max_d
         "Inspect the restored copy (drill run --keep) and the source database: corrupt indexes, "
         "vanished rows or failing queries mean the backups carry the damage forward."
     ),
+    evidence=(IntegrityEvidence,),
 )
 def integrity(facts: RestoreFacts) -> Iterator[Outcome]:
     """Indexes pass amcheck, no table lost rows, queries meet expectations, sequences are ahead."""
@@ -79,22 +110,19 @@ def integrity(facts: RestoreFacts) -> Iterator[Outcome]:
     ]
     data_age = facts.now - verification.recovery_point if verification.recovery_point else None
     snapshot_age = facts.now - outcome.snapshot.created_at if outcome.snapshot else None
-    evidence: dict[str, Any] = {
-        "table_rows": {table.table: table.rows for table in verification.tables},
-        "total_rows": verification.total_rows,
-        "previous_drill": facts.previous.run_id if facts.previous else None,
-        "previous_total_rows": sum(facts.previous.table_rows.values()) if facts.previous else None,
-        "indexes_checked": len(verification.indexes),
-        "queries": [
-            {"name": v.name, "expect": v.expect, "value": v.value, "error": v.error}
-            for v in verification.queries
-        ],
-        "sequences_checked": len(verification.sequences),
-        "recovery_point": verification.recovery_point,
-        "data_age_seconds": round(data_age.total_seconds()) if data_age else None,
-        "snapshot_age_seconds": round(snapshot_age.total_seconds()) if snapshot_age else None,
-        "problems": critical + problems,
-    }
+    evidence = IntegrityEvidence(
+        table_rows={table.table: table.rows for table in verification.tables},
+        total_rows=verification.total_rows,
+        previous_drill=facts.previous.run_id if facts.previous else None,
+        previous_total_rows=sum(facts.previous.table_rows.values()) if facts.previous else None,
+        indexes_checked=len(verification.indexes),
+        queries=tuple(QueryResult(v.name, v.expect, v.value, v.error) for v in verification.queries),
+        sequences_checked=len(verification.sequences),
+        recovery_point=verification.recovery_point,
+        data_age_seconds=round(data_age.total_seconds()) if data_age else None,
+        snapshot_age_seconds=round(snapshot_age.total_seconds()) if snapshot_age else None,
+        problems=tuple(critical + problems),
+    )
     ages = f"data age {format_duration(data_age)}" if data_age is not None else "no recovery point column"
     summary = (
         f"{len(verification.tables)} tables, {verification.total_rows} rows, "
@@ -109,13 +137,13 @@ def integrity(facts: RestoreFacts) -> Iterator[Outcome]:
         )
     elif verification.recovery_point_error:
         yield Outcome.errored(
-            f"Could not read the recovery point: {verification.recovery_point_error}.", **evidence
+            f"Could not read the recovery point: {verification.recovery_point_error}.", evidence
         )
     elif data_age is not None and data_age > policy.max_age:
         yield Outcome.warned(
             f"Restored data is sound but its newest row is {format_duration(data_age)} old, older than max_age "
             f"{format_duration(policy.max_age)}: the dump may come from a stale replica ({summary}).",
-            **evidence,
+            evidence,
         )
     else:
-        yield Outcome.passed(f"Restored data is sound: {summary}.", **evidence)
+        yield Outcome.passed(f"Restored data is sound: {summary}.", evidence)

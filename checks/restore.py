@@ -3,40 +3,63 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import ClassVar
 
 from drill.durations import format_duration
 from drill.facts import DrillOutcome, RestoreFacts, known
-from drill.model import Control, Phase, Scope, Severity, Status
+from drill.model import Control, Evidence, Phase, Scope, Severity, Status
 from drill.registry import Outcome, check
 
 
-def drill_evidence(outcome: DrillOutcome, facts: RestoreFacts) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RestoreEvidence(Evidence):
+    """What the restore drill fetched, how long each stage took, and where it stopped if it did."""
+
+    kind: ClassVar[str] = "restore"
+    source_target: str | None
+    snapshot: str | None
+    snapshot_size: int | None
+    snapshot_created_at: datetime | None
+    snapshot_age_seconds: int | None
+    dump_format: str | None
+    dump_version: str | None
+    download_seconds: float
+    server_wait_seconds: float
+    restore_seconds: float
+    verify_seconds: float
+    total_seconds: float
+    rto_seconds: float | None
+    failed_stage: str | None  # fetch, format, restore or verify; None when every stage ran
+    total_rows: int | None
+    tables: int | None
+    kept: str | None  # how to connect, when --keep left the scratch database running
+
+
+def drill_evidence(outcome: DrillOutcome, facts: RestoreFacts) -> RestoreEvidence:
     snapshot = outcome.snapshot
     verification = outcome.verification
     timings = outcome.timings
-    return {
-        "source_target": outcome.source_target,
-        "snapshot": snapshot.key if snapshot else None,
-        "snapshot_size": snapshot.size if snapshot else None,
-        "snapshot_created_at": snapshot.created_at if snapshot else None,
-        "snapshot_age_seconds": round((facts.now - snapshot.created_at).total_seconds())
-        if snapshot
-        else None,
-        "dump_format": outcome.dump_format,
-        "dump_version": outcome.dump_version,
-        "download_seconds": round(timings.download_seconds, 3),
-        "server_wait_seconds": round(timings.server_wait_seconds, 3),
-        "restore_seconds": round(timings.restore_seconds, 3),
-        "verify_seconds": round(timings.verify_seconds, 3),
-        "total_seconds": round(timings.total_seconds, 3),
-        "rto_seconds": facts.database.rto.total_seconds() if facts.database.rto else None,
-        "failed_stage": outcome.failed_stage,
-        "total_rows": verification.total_rows if verification else None,
-        "tables": len(verification.tables) if verification else None,
-        "kept": outcome.kept,
-    }
+    return RestoreEvidence(
+        source_target=outcome.source_target,
+        snapshot=snapshot.key if snapshot else None,
+        snapshot_size=snapshot.size if snapshot else None,
+        snapshot_created_at=snapshot.created_at if snapshot else None,
+        snapshot_age_seconds=round((facts.now - snapshot.created_at).total_seconds()) if snapshot else None,
+        dump_format=outcome.dump_format,
+        dump_version=outcome.dump_version,
+        download_seconds=round(timings.download_seconds, 3),
+        server_wait_seconds=round(timings.server_wait_seconds, 3),
+        restore_seconds=round(timings.restore_seconds, 3),
+        verify_seconds=round(timings.verify_seconds, 3),
+        total_seconds=round(timings.total_seconds, 3),
+        rto_seconds=facts.database.rto.total_seconds() if facts.database.rto else None,
+        failed_stage=outcome.failed_stage,
+        total_rows=verification.total_rows if verification else None,
+        tables=len(verification.tables) if verification else None,
+        kept=outcome.kept,
+    )
 
 
 @check(
@@ -49,13 +72,14 @@ def drill_evidence(outcome: DrillOutcome, facts: RestoreFacts) -> dict[str, Any]
         "Restore the snapshot by hand to see the full error; fix the backup job (a dump that does "
         "not restore is no backup) or, for a missed RTO, make restores faster or the RTO honest."
     ),
+    evidence=(RestoreEvidence,),
 )
 def restore(facts: RestoreFacts) -> Iterator[Outcome]:
     """The newest snapshot restores with zero errors, within the RTO."""
     outcome = known(facts.outcome)
     evidence = drill_evidence(outcome, facts)
     if outcome.failure:
-        yield Outcome.failed(f"Restore drill failed at {outcome.failed_stage}: {outcome.failure}", **evidence)
+        yield Outcome.failed(f"Restore drill failed at {outcome.failed_stage}: {outcome.failure}", evidence)
         return
     total = timedelta(seconds=outcome.timings.total_seconds)
     timing = outcome.timings.summary()
@@ -70,4 +94,4 @@ def restore(facts: RestoreFacts) -> Iterator[Outcome]:
         )
         return
     target = f" within the RTO of {format_duration(rto)}" if rto else ""
-    yield Outcome.passed(f"Restored {source} with zero errors{target} ({timing}).", **evidence)
+    yield Outcome.passed(f"Restored {source} with zero errors{target} ({timing}).", evidence)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from drill.facts import FilesystemPosture, LifecycleRule, TargetFacts, full_pattern, known
-from drill.model import Control, Scope, Severity
+from drill.model import Control, Evidence, Scope, Severity
 from drill.registry import Outcome, check
 
 _DAY = timedelta(days=1)
@@ -32,6 +32,50 @@ class _Deletion:
     on: datetime | None = None
 
 
+@dataclass(frozen=True)
+class RuleRow:
+    """A lifecycle rule that may touch the snapshots, and which of its deletions come too soon."""
+
+    rule_id: str
+    prefix: str | None
+    expire_current_days: int | None
+    expire_noncurrent_days: int | None
+    expire_on: datetime | None
+    delete_created_before: datetime | None
+    conditions_unknown: bool
+    too_soon: tuple[str, ...]  # current, noncurrent, date, created_before
+    raw: Mapping[str, Any]  # the rule as the store returned it
+
+
+@dataclass(frozen=True)
+class IgnoredRule:
+    """A lifecycle rule that cannot touch the snapshots, and why."""
+
+    rule_id: str
+    reason: str
+    raw: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class LifecycleEvidence(Evidence):
+    """The target's lifecycle rules judged against min_retention; ``offending`` names those too soon."""
+
+    kind: ClassVar[str] = "retention_lifecycle"
+    min_retention_days: float
+    rules: tuple[RuleRow, ...]
+    snapshot_patterns: tuple[str, ...] = ()
+    ignored: tuple[IgnoredRule, ...] = ()
+    offending: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NoLifecycleEvidence(Evidence):
+    """The target's kind of storage has no lifecycle rules."""
+
+    kind: ClassVar[str] = "retention_lifecycle.not_applicable"
+    target_type: str
+
+
 @check(
     "retention_lifecycle",
     severity=Severity.HIGH,
@@ -42,6 +86,7 @@ class _Deletion:
         "so that they no longer match the snapshots; a rule that expires backups early undoes the retention "
         "the policy promises."
     ),
+    evidence=(LifecycleEvidence, NoLifecycleEvidence),
 )
 def retention_lifecycle(facts: TargetFacts) -> Iterator[Outcome]:
     """No lifecycle rule deletes snapshots sooner than min_retention."""
@@ -50,7 +95,7 @@ def retention_lifecycle(facts: TargetFacts) -> Iterator[Outcome]:
         yield Outcome.skipped(
             f"Target {facts.target.name} is a filesystem: filesystems have no lifecycle rules; "
             "retention there is the backup tool's job.",
-            target_type=facts.target.type.value,
+            NoLifecycleEvidence(target_type=facts.target.type.value),
         )
         return
     rules = known(posture.lifecycle)
@@ -59,20 +104,19 @@ def retention_lifecycle(facts: TargetFacts) -> Iterator[Outcome]:
     if not rules:
         yield Outcome.passed(
             f"Target {facts.target.name} has no lifecycle rules: no lifecycle rule deletes snapshots.",
-            rules=[],
-            min_retention_days=required_days,
+            LifecycleEvidence(min_retention_days=required_days, rules=()),
         )
         return
 
     patterns = _snapshot_patterns(facts)
     applicable: list[LifecycleRule] = []
-    ignored: list[dict[str, Any]] = []
+    ignored: list[IgnoredRule] = []
     for rule in rules:
         reason = _ignored_because(rule, patterns)
         if reason is None:
             applicable.append(rule)
         else:
-            ignored.append({"rule_id": rule.rule_id, "reason": reason, "raw": dict(rule.raw)})
+            ignored.append(IgnoredRule(rule.rule_id, reason, dict(rule.raw)))
 
     offending: list[tuple[LifecycleRule, list[_Deletion]]] = []
     for rule in applicable:
@@ -80,12 +124,12 @@ def retention_lifecycle(facts: TargetFacts) -> Iterator[Outcome]:
         if too_soon:
             offending.append((rule, too_soon))
 
-    evidence: dict[str, Any] = {
-        "min_retention_days": required_days,
-        "snapshot_patterns": patterns,
-        "rules": [_described(rule, facts.now, min_retention) for rule in applicable],
-        "ignored": ignored,
-    }
+    evidence = LifecycleEvidence(
+        min_retention_days=required_days,
+        snapshot_patterns=tuple(patterns),
+        rules=tuple(_described(rule, facts.now, min_retention) for rule in applicable),
+        ignored=tuple(ignored),
+    )
     if offending:
         sentences = "; ".join(
             _offence(rule, deletion, required_days) for rule, deletions in offending for deletion in deletions
@@ -93,8 +137,7 @@ def retention_lifecycle(facts: TargetFacts) -> Iterator[Outcome]:
         yield Outcome.failed(
             f"Lifecycle rules on target {facts.target.name} would delete snapshots sooner than "
             f"min_retention ({required_days:g} days): {sentences}.",
-            **evidence,
-            offending=[rule.rule_id for rule, _ in offending],
+            replace(evidence, offending=tuple(rule.rule_id for rule, _ in offending)),
         )
         return
     if applicable:
@@ -103,13 +146,13 @@ def retention_lifecycle(facts: TargetFacts) -> Iterator[Outcome]:
         yield Outcome.passed(
             f"Lifecycle {noun} {names} on target {facts.target.name} delete snapshots no sooner than "
             f"min_retention ({required_days:g} days).",
-            **evidence,
+            evidence,
         )
     else:
         yield Outcome.passed(
             f"No enabled lifecycle rule on target {facts.target.name} covers the snapshots: "
             "no lifecycle rule deletes snapshots.",
-            **evidence,
+            evidence,
         )
 
 
@@ -215,17 +258,15 @@ def _offence(rule: LifecycleRule, deletion: _Deletion, required_days: float) -> 
     return f"rule {rule.rule_id!r} {deletion.description}, {requirement}{assumption}"
 
 
-def _described(rule: LifecycleRule, now: datetime, min_retention: timedelta) -> Mapping[str, Any]:
-    return {
-        "rule_id": rule.rule_id,
-        "prefix": rule.prefix,
-        "expire_current_days": rule.expire_current_days,
-        "expire_noncurrent_days": rule.expire_noncurrent_days,
-        "expire_on": rule.expire_on.isoformat() if rule.expire_on else None,
-        "delete_created_before": rule.delete_created_before.isoformat()
-        if rule.delete_created_before
-        else None,
-        "conditions_unknown": rule.conditions_unknown,
-        "too_soon": [d.action for d in _deletions(rule, now, min_retention) if d.too_soon],
-        "raw": dict(rule.raw),
-    }
+def _described(rule: LifecycleRule, now: datetime, min_retention: timedelta) -> RuleRow:
+    return RuleRow(
+        rule_id=rule.rule_id,
+        prefix=rule.prefix,
+        expire_current_days=rule.expire_current_days,
+        expire_noncurrent_days=rule.expire_noncurrent_days,
+        expire_on=rule.expire_on,
+        delete_created_before=rule.delete_created_before,
+        conditions_unknown=rule.conditions_unknown,
+        too_soon=tuple(d.action for d in _deletions(rule, now, min_retention) if d.too_soon),
+        raw=dict(rule.raw),
+    )

@@ -11,11 +11,11 @@ import base64
 import binascii
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import ClassVar, Literal
 
 from drill.facts import DatabaseTargetFacts, ObjectProtection, Sidecar, Unavailable, known
-from drill.model import Control, Scope, Severity, Snapshot, Status
+from drill.model import Control, Evidence, Scope, Severity, Snapshot, Status
 from drill.registry import Outcome, check
 
 _ETAG_MD5 = re.compile(r"[0-9a-f]{32}")
@@ -23,10 +23,49 @@ _SEVERITY_ORDER = list(Severity)
 
 
 @dataclass(frozen=True)
-class _Problem:
-    kind: str
+class SanityProblem:
+    """One thing wrong with the latest snapshot: empty, shrank, size_mismatch or sidecar_mismatch."""
+
+    problem: str
     severity: Severity
     message: str
+
+
+SidecarVerdict = Literal["none", "deferred", "match", "mismatch"]
+
+
+@dataclass(frozen=True)
+class SanityEvidence(Evidence):
+    """The latest snapshot's size against the one before it and the store's HEAD, and its sidecar.
+
+    The HEAD and sidecar fields are None when the snapshot's metadata was not read.
+    """
+
+    kind: ClassVar[str] = "snapshot_sanity"
+    snapshot: str
+    size: int
+    previous: str | None
+    previous_size: int | None
+    ratio: float | None
+    max_size_drop: float
+    head_size: int | None = None
+    sidecar: str | None = None
+    sidecar_verdict: SidecarVerdict | None = None
+    sidecar_algorithm: str | None = None
+    sidecar_digest: str | None = None
+    verified_by: str | None = None  # who checks a sidecar the store has no digest to compare with
+    store_digest: str | None = None
+    compared_with: str | None = None  # sha256, md5 or etag: the store's digest the sidecar met
+    problems: tuple[SanityProblem, ...] = ()
+    not_verified: tuple[str, ...] = ()  # facts that could not be read beside a problem already found
+
+
+@dataclass(frozen=True)
+class NoSnapshotEvidence(Evidence):
+    """No snapshot on the target matches the database's pattern."""
+
+    kind: ClassVar[str] = "snapshot_sanity.no_snapshot"
+    pattern: str
 
 
 @dataclass(frozen=True)
@@ -47,6 +86,7 @@ class _StoreDigest:
         "then investigate the backup job that wrote this one (disk full, failed dump, interrupted upload) "
         "and rerun it."
     ),
+    evidence=(SanityEvidence, NoSnapshotEvidence),
 )
 def snapshot_sanity(facts: DatabaseTargetFacts) -> Iterator[Outcome]:
     """Latest snapshot is not empty, truncated or collapsed against the one before it."""
@@ -56,26 +96,26 @@ def snapshot_sanity(facts: DatabaseTargetFacts) -> Iterator[Outcome]:
         yield Outcome.skipped(
             f"No snapshot of {facts.database.name} matches {listing.pattern!r} on {facts.target.name}; "
             "freshness already fails this target, so there is nothing to judge here.",
-            pattern=listing.pattern,
+            NoSnapshotEvidence(pattern=listing.pattern),
         )
         return
 
     max_drop = facts.policy.max_size_drop
-    evidence: dict[str, Any] = {
-        "snapshot": latest.key,
-        "size": latest.size,
-        "previous": previous.key if previous else None,
-        "previous_size": previous.size if previous else None,
-        "ratio": round(latest.size / previous.size, 4) if previous and previous.size else None,
-        "max_size_drop": max_drop,
-    }
+    evidence = SanityEvidence(
+        snapshot=latest.key,
+        size=latest.size,
+        previous=previous.key if previous else None,
+        previous_size=previous.size if previous else None,
+        ratio=round(latest.size / previous.size, 4) if previous and previous.size else None,
+        max_size_drop=max_drop,
+    )
     problems = _listing_problems(latest, previous, max_drop)
 
     # What the listing alone shows is enough to fail loudly; an unreadable HEAD or sidecar must not
     # hide an empty backup behind an "error". Without such a problem, it is an error via known().
     unreadable = [fact.reason for fact in (facts.protection, facts.sidecar) if isinstance(fact, Unavailable)]
     if problems and unreadable:
-        yield _failed(problems, evidence, not_verified=unreadable)
+        yield _failed(problems, evidence, not_verified=tuple(unreadable))
         return
     protection = known(facts.protection)
     sidecar = known(facts.sidecar)
@@ -83,32 +123,35 @@ def snapshot_sanity(facts: DatabaseTargetFacts) -> Iterator[Outcome]:
         yield Outcome.errored(
             f"The metadata of {latest.key} on {facts.target.name} was not read; "
             "its size and checksums cannot be verified.",
-            **evidence,
+            evidence,
         )
         return
 
-    evidence["head_size"] = protection.size
     problems.extend(_head_problems(latest, protection))
-    sidecar_problem = _judge_sidecar(latest, protection, sidecar, evidence)
+    evidence, sidecar_problem = _judge_sidecar(
+        latest, protection, sidecar, replace(evidence, head_size=protection.size)
+    )
     if sidecar_problem is not None:
         problems.append(sidecar_problem)
 
     if problems:
         yield _failed(problems, evidence)
         return
-    yield Outcome.passed(_sane_message(latest, previous, sidecar, evidence), **evidence)
+    yield Outcome.passed(_sane_message(latest, previous, sidecar, evidence), evidence)
 
 
-def _listing_problems(latest: Snapshot, previous: Snapshot | None, max_drop: float) -> list[_Problem]:
+def _listing_problems(latest: Snapshot, previous: Snapshot | None, max_drop: float) -> list[SanityProblem]:
     if latest.size == 0:
         before = f"; {previous.key} before it holds {_size(previous.size)}" if previous else ""
         return [
-            _Problem("empty", Severity.CRITICAL, f"Latest snapshot {latest.key} is empty (0 bytes){before}.")
+            SanityProblem(
+                "empty", Severity.CRITICAL, f"Latest snapshot {latest.key} is empty (0 bytes){before}."
+            )
         ]
     if previous is not None and latest.size < previous.size * (1 - max_drop):
         drop = 1 - latest.size / previous.size
         return [
-            _Problem(
+            SanityProblem(
                 "shrank",
                 Severity.CRITICAL,
                 f"Latest snapshot {latest.key} ({_size(latest.size)}) shrank by {_percent(drop)} against "
@@ -118,12 +161,12 @@ def _listing_problems(latest: Snapshot, previous: Snapshot | None, max_drop: flo
     return []
 
 
-def _head_problems(latest: Snapshot, protection: ObjectProtection) -> list[_Problem]:
+def _head_problems(latest: Snapshot, protection: ObjectProtection) -> list[SanityProblem]:
     if protection.size == latest.size:
         return []
     if protection.size == 0:
         return [
-            _Problem(
+            SanityProblem(
                 "empty",
                 Severity.CRITICAL,
                 f"Latest snapshot {latest.key} was listed at {latest.size:,} bytes but the store now "
@@ -131,7 +174,7 @@ def _head_problems(latest: Snapshot, protection: ObjectProtection) -> list[_Prob
             )
         ]
     return [
-        _Problem(
+        SanityProblem(
             "size_mismatch",
             Severity.HIGH,
             f"Latest snapshot {latest.key} was listed at {latest.size:,} bytes but the store records "
@@ -166,34 +209,28 @@ _SOURCES = {
 
 
 def _judge_sidecar(
-    latest: Snapshot, protection: ObjectProtection, sidecar: Sidecar | None, evidence: dict[str, Any]
-) -> _Problem | None:
-    """Compare the sidecar with a digest the store recorded; record the verdict in ``evidence``."""
+    latest: Snapshot, protection: ObjectProtection, sidecar: Sidecar | None, evidence: SanityEvidence
+) -> tuple[SanityEvidence, SanityProblem | None]:
+    """Compare the sidecar with a digest the store recorded; the evidence gains the verdict."""
     if sidecar is None:
-        evidence["sidecar"] = None
-        evidence["sidecar_verdict"] = "none"
-        return None
-    evidence["sidecar"] = sidecar.key
-    evidence["sidecar_algorithm"] = sidecar.algorithm
-    evidence["sidecar_digest"] = sidecar.digest
+        return replace(evidence, sidecar=None, sidecar_verdict="none"), None
+    evidence = replace(
+        evidence, sidecar=sidecar.key, sidecar_algorithm=sidecar.algorithm, sidecar_digest=sidecar.digest
+    )
     digest_of = _STORE_DIGESTS.get(sidecar.algorithm)
     stored = digest_of(protection.checksums) if digest_of else None
     if stored is None:
-        evidence["sidecar_verdict"] = "deferred"
-        evidence["verified_by"] = "restore download"
-        return None
-    evidence["store_digest"] = stored.hex
-    evidence["compared_with"] = stored.source
+        return replace(evidence, sidecar_verdict="deferred", verified_by="restore download"), None
+    evidence = replace(evidence, store_digest=stored.hex, compared_with=stored.source)
     if stored.hex == sidecar.digest:
-        evidence["sidecar_verdict"] = "match"
-        return None
-    evidence["sidecar_verdict"] = "mismatch"
+        return replace(evidence, sidecar_verdict="match"), None
+    evidence = replace(evidence, sidecar_verdict="mismatch")
     caveat = (
         " (an ETag is not the MD5 of an SSE-KMS or SSE-C encrypted object; check the bucket's encryption)"
         if stored.source == "etag"
         else ""
     )
-    return _Problem(
+    return evidence, SanityProblem(
         "sidecar_mismatch",
         Severity.CRITICAL,
         f"Sidecar {sidecar.key} promises {sidecar.algorithm} {sidecar.digest} but "
@@ -202,25 +239,31 @@ def _judge_sidecar(
     )
 
 
-def _failed(problems: list[_Problem], evidence: dict[str, Any], **more: Any) -> Outcome:
+def _failed(
+    problems: list[SanityProblem], evidence: SanityEvidence, not_verified: tuple[str, ...] = ()
+) -> Outcome:
     worst = max((problem.severity for problem in problems), key=_SEVERITY_ORDER.index)
-    listed = [{"problem": p.kind, "severity": p.severity.value, "message": p.message} for p in problems]
     message = " ".join(problem.message for problem in problems)
-    for reason in more.get("not_verified", ()):
+    for reason in not_verified:
         message += f" Not verified: {reason.rstrip('.')}."
-    return Outcome(Status.FAIL, message, {**evidence, "problems": listed, **more}, severity=worst)
+    return Outcome(
+        Status.FAIL,
+        message,
+        replace(evidence, problems=tuple(problems), not_verified=not_verified),
+        severity=worst,
+    )
 
 
 def _sane_message(
-    latest: Snapshot, previous: Snapshot | None, sidecar: Sidecar | None, evidence: Mapping[str, Any]
+    latest: Snapshot, previous: Snapshot | None, sidecar: Sidecar | None, evidence: SanityEvidence
 ) -> str:
     parts = [f"Latest snapshot {latest.key} holds {_size(latest.size)}, as the store records it"]
     if previous is not None and previous.size:
         parts.append(
             f"{_percent(latest.size / previous.size)} of the {_size(previous.size)} of {previous.key} before it"
         )
-    if sidecar is not None and evidence["sidecar_verdict"] == "match":
-        parts.append(f"sidecar {sidecar.key} matches {_SOURCES[evidence['compared_with']]}")
+    if sidecar is not None and evidence.sidecar_verdict == "match" and evidence.compared_with:
+        parts.append(f"sidecar {sidecar.key} matches {_SOURCES[evidence.compared_with]}")
     elif sidecar is not None:
         parts.append(
             f"sidecar {sidecar.key} has no digest recorded by the store to compare with; "

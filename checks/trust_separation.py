@@ -11,13 +11,63 @@ delete but whose target is locked in COMPLIANCE can hide versions, not destroy t
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
-from drill.checks._trust import Assessment, Effect, assess, proven_immutable
+from drill.checks._trust import Assessment, Effect, PermissionRow, assess, proven_immutable
 from drill.config import TargetType
-from drill.facts import AgentTargetFacts, Identity, known
-from drill.model import Control, Scope, Severity, Status, Unavailable
+from drill.facts import AgentTargetFacts, Answer, Identity, known
+from drill.model import Control, Evidence, Scope, Severity, Status, Unavailable
 from drill.registry import Outcome, check
+
+
+@dataclass(frozen=True)
+class IdentityRow:
+    """Who a set of credentials is, and how drill learnt it."""
+
+    principal: str
+    account: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class UnknownIdentity:
+    """Credentials whose identity could not be learnt, and why."""
+
+    unavailable: str
+
+
+@dataclass(frozen=True)
+class AgentAccessEvidence(Evidence):
+    """Who the agent is, what it may do to the bucket, and the evidence each answer rests on."""
+
+    kind: ClassVar[str] = "trust_separation"
+    agent_identity: IdentityRow | UnknownIdentity
+    owner_account: str | None
+    drill_identity: IdentityRow | None = None
+    permissions: tuple[PermissionRow, ...] = ()
+    gaps: tuple[str, ...] = ()  # why evidence is missing, e.g. a denied iam:SimulatePrincipalPolicy
+    locked: bool | None = None
+    other_immutable_copies: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()  # the kinds of evidence the verdict rests on: identity, simulation...
+
+
+@dataclass(frozen=True)
+class NoCredentialsEvidence(Evidence):
+    """The agent holds no credentials of the target's cloud."""
+
+    kind: ClassVar[str] = "trust_separation.no_credentials"
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AgentPathsEvidence(Evidence):
+    """A filesystem target against the paths the agent can reach."""
+
+    kind: ClassVar[str] = "trust_separation.paths"
+    path: str | None
+    agent_paths: tuple[str, ...]
+    evidence: tuple[str, ...] = ()
 
 
 @check(
@@ -30,6 +80,7 @@ from drill.registry import Outcome, check
         "(or keep the backups in another account or project that grants it nothing), and lock the "
         "backups: S3 Object Lock in COMPLIANCE mode, a locked GCS retention policy."
     ),
+    evidence=(AgentAccessEvidence, NoCredentialsEvidence, AgentPathsEvidence),
 )
 def trust_separation(facts: AgentTargetFacts) -> Iterator[Outcome]:
     """Agent credentials cannot delete or weaken the backups (identity, IAM, probes)."""
@@ -42,20 +93,22 @@ def trust_separation(facts: AgentTargetFacts) -> Iterator[Outcome]:
             f"Agent {facts.agent.name} holds no {_cloud(facts)} credentials "
             f"({'none configured' if provider is None else provider + ' credentials only'}); "
             f"it cannot act on {facts.target.name}.",
-            evidence=["credential kind"],
+            NoCredentialsEvidence(evidence=("credential kind",)),
         )
         return
     access = known(facts.access)
     identity = access.identity
-    evidence: dict[str, Any] = {"agent_identity": _identity(identity), "owner_account": facts.owner_account}
-    if isinstance(facts.verifier, Identity):
-        evidence["drill_identity"] = _identity(facts.verifier)
+    evidence = AgentAccessEvidence(
+        agent_identity=_identity(identity),
+        owner_account=facts.owner_account,
+        drill_identity=_known_identity(facts.verifier) if isinstance(facts.verifier, Identity) else None,
+    )
     if isinstance(identity, Identity) and facts.target.writer and identity.principal == facts.target.writer:
         yield Outcome(
             Status.FAIL,
             f"Agent {facts.agent.name} acts as {identity.principal}, the principal that writes the backups "
             f"on {facts.target.name}: whoever can write them can destroy them.",
-            {**evidence, "evidence": ["identity"]},
+            replace(evidence, evidence=("identity",)),
             Severity.CRITICAL,
         )
         return
@@ -64,16 +117,17 @@ def trust_separation(facts: AgentTargetFacts) -> Iterator[Outcome]:
         yield Outcome.errored(
             f"Cannot judge agent {facts.agent.name} on {facts.target.name}: the bucket's protection could "
             "not be read (see the immutability finding).",
-            **evidence,
+            evidence,
         )
         return
     assessment = assess(access, facts.storage, locked)
-    evidence.update(
-        permissions=assessment.evidence,
-        gaps=list(access.gaps),
+    evidence = replace(
+        evidence,
+        permissions=tuple(assessment.evidence),
+        gaps=tuple(access.gaps),
         locked=locked,
-        other_immutable_copies=_other_locked(facts),
-        evidence=_sources(identity, assessment),
+        other_immutable_copies=tuple(_other_locked(facts)),
+        evidence=tuple(_sources(identity, assessment)),
     )
     yield _verdict(facts, identity, assessment, locked, evidence)
 
@@ -83,17 +137,17 @@ def _verdict(
     identity: Identity | Unavailable,
     assessment: Assessment,
     locked: bool,
-    evidence: dict[str, Any],
+    evidence: AgentAccessEvidence,
 ) -> Outcome:
     who = f"Agent {facts.agent.name}{_as(identity)}"
     where = facts.target.name
     worst = assessment.worst_allowed()
-    on_evidence = f" (evidence: {', '.join(evidence['evidence'])})" if evidence["evidence"] else ""
+    on_evidence = f" (evidence: {', '.join(evidence.evidence)})" if evidence.evidence else ""
     # Losing this copy is survivable only if another copy of the same backups is locked.
-    survivable = bool(evidence["other_immutable_copies"])
+    survivable = bool(evidence.other_immutable_copies)
     severity = Severity.HIGH if survivable else Severity.CRITICAL
     elsewhere = (
-        f" (locked copies survive on {', '.join(evidence['other_immutable_copies'])})"
+        f" (locked copies survive on {', '.join(evidence.other_immutable_copies)})"
         if survivable
         else " (no other copy is locked)"
     )
@@ -121,7 +175,7 @@ def _verdict(
         )
         return Outcome.errored(
             f"Cannot tell whether {who} could destroy or weaken the backups on {where}: {unknown}.",
-            **evidence,
+            evidence,
         )
     separation = _separation(facts, identity)
     if worst is Effect.HIDE or assessment.worst_unknown() is Effect.HIDE:
@@ -144,8 +198,8 @@ def _verdict(
         )
     return Outcome.passed(
         f"{who} cannot delete or weaken the backups on {where}{separation}: "
-        f"{len(assessment.denied)} destructive permissions denied ({', '.join(evidence['evidence'])}).",
-        **evidence,
+        f"{len(assessment.denied)} destructive permissions denied ({', '.join(evidence.evidence)}).",
+        evidence,
     )
 
 
@@ -156,14 +210,13 @@ def _filesystem(facts: AgentTargetFacts) -> Outcome:
             Status.FAIL,
             f"The backups of {facts.target.name} ({path}) lie inside the paths agent {facts.agent.name} "
             "can reach: one command in its workspace deletes them with the data.",
-            {"path": path, "agent_paths": list(facts.agent.paths), "evidence": ["paths"]},
+            AgentPathsEvidence(path=path, agent_paths=tuple(facts.agent.paths), evidence=("paths",)),
             Severity.CRITICAL,
         )
     return Outcome.skipped(
         f"{facts.target.name} ({path}) is outside agent {facts.agent.name}'s paths; drill cannot judge "
         "the agent's operating-system permissions on it.",
-        path=path,
-        agent_paths=list(facts.agent.paths),
+        AgentPathsEvidence(path=path, agent_paths=tuple(facts.agent.paths)),
     )
 
 
@@ -181,16 +234,20 @@ def _other_locked(facts: AgentTargetFacts) -> list[str]:
 
 def _sources(identity: Identity | Unavailable, assessment: Assessment) -> list[str]:
     sources = ["identity"] if isinstance(identity, Identity) else []
-    for item in assessment.evidence:
-        if item["answer"] != "unknown" and item["source"] not in sources:
-            sources.append(item["source"])
+    for row in assessment.evidence:
+        if row.answer is not Answer.UNKNOWN and row.source not in sources:
+            sources.append(row.source)
     return sources
 
 
-def _identity(identity: Identity | Unavailable) -> dict[str, Any]:
+def _identity(identity: Identity | Unavailable) -> IdentityRow | UnknownIdentity:
     if isinstance(identity, Unavailable):
-        return {"unavailable": identity.reason}
-    return {"principal": identity.principal, "account": identity.account, "source": identity.source}
+        return UnknownIdentity(identity.reason)
+    return _known_identity(identity)
+
+
+def _known_identity(identity: Identity) -> IdentityRow:
+    return IdentityRow(identity.principal, identity.account, identity.source)
 
 
 def _as(identity: Identity | Unavailable) -> str:

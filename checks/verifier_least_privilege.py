@@ -8,11 +8,32 @@ as for agents: IAM policy simulation, GCS testIamPermissions, the bucket policy,
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
 
-from drill.checks._trust import Effect, assess, proven_immutable
+from drill.checks._trust import Effect, PermissionRow, assess, proven_immutable
 from drill.facts import VerifierTargetFacts, known
-from drill.model import Control, Scope, Severity, Status
+from drill.model import Control, Evidence, Scope, Severity, Status
 from drill.registry import Outcome, check
+
+
+@dataclass(frozen=True)
+class VerifierAccessEvidence(Evidence):
+    """What drill's own credentials may do to the bucket, and on what evidence."""
+
+    kind: ClassVar[str] = "verifier_least_privilege"
+    permissions: tuple[PermissionRow, ...]
+    gaps: tuple[str, ...]
+    locked: bool | None
+
+
+@dataclass(frozen=True)
+class VerifierPathEvidence(Evidence):
+    """Whether drill's operating-system user can write to a filesystem target."""
+
+    kind: ClassVar[str] = "verifier_least_privilege.path"
+    path: str | None
+    writable: bool
 
 
 @check(
@@ -27,6 +48,7 @@ from drill.registry import Outcome, check
         "iam:SimulatePrincipalPolicy for the trust evidence); on GCS roles/storage.objectViewer plus "
         "storage.buckets.get. Drop every permission the finding names."
     ),
+    evidence=(VerifierAccessEvidence, VerifierPathEvidence),
 )
 def verifier_least_privilege(facts: VerifierTargetFacts) -> Iterator[Outcome]:
     """drill's own credentials cannot delete or change the backups."""
@@ -36,13 +58,12 @@ def verifier_least_privilege(facts: VerifierTargetFacts) -> Iterator[Outcome]:
                 Status.WARN,
                 f"drill's operating-system user can write to {facts.target.path}: it could delete the "
                 "backups it only needs to read. Run drill as a user with read access, or mount the copy read-only.",
-                {"path": facts.target.path, "writable": True},
+                VerifierPathEvidence(path=facts.target.path, writable=True),
             )
         elif facts.writable_path is False:
             yield Outcome.passed(
                 f"drill's operating-system user cannot write to {facts.target.path}.",
-                path=facts.target.path,
-                writable=False,
+                VerifierPathEvidence(path=facts.target.path, writable=False),
             )
         else:
             yield Outcome.errored(f"Could not tell whether drill can write to {facts.target.path}.")
@@ -54,7 +75,9 @@ def verifier_least_privilege(facts: VerifierTargetFacts) -> Iterator[Outcome]:
         line for effect in Effect if effect is not Effect.NONE for line in assessment.allowed.get(effect, [])
     ]
     harmless = assessment.allowed.get(Effect.NONE, [])
-    evidence = {"permissions": assessment.evidence, "gaps": list(access.gaps), "locked": locked}
+    evidence = VerifierAccessEvidence(
+        permissions=tuple(assessment.evidence), gaps=tuple(access.gaps), locked=locked
+    )
     if allowed or harmless:
         yield Outcome(
             Status.WARN,
@@ -68,11 +91,11 @@ def verifier_least_privilege(facts: VerifierTargetFacts) -> Iterator[Outcome]:
     if unknown:
         yield Outcome.errored(
             f"Cannot tell whether drill's credentials for {facts.target.name} are read-only: {'; '.join(unknown)}.",
-            **evidence,
+            evidence,
         )
         return
     yield Outcome.passed(
         f"drill's credentials for {facts.target.name} hold none of the {len(assessment.denied)} destructive "
         "permissions drill asks about.",
-        **evidence,
+        evidence,
     )

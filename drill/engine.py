@@ -20,6 +20,7 @@ from drill.config import Database, LoadedConfig, RestoreEngine
 from drill.facts import CollectedFacts, DrillOutcome, FactUnavailable, RestoreFacts, Subject
 from drill.model import (
     ConfigIdentity,
+    CouldNotVerify,
     Coverage,
     CoveredDatabase,
     DrillRun,
@@ -41,10 +42,11 @@ def evaluate(spec: CheckSpec, facts: Any) -> list[Finding]:
     subject: Subject = facts.subject
     try:
         outcomes = list(spec.function(facts))
+        spec.verify_evidence(outcomes)
         if not outcomes:
             outcomes = [Outcome.errored(f"Check {spec.id} reached no verdict; treated as not verified.")]
     except FactUnavailable as missing:
-        outcomes = [Outcome.errored(f"Could not verify: {missing.reason}", reason=missing.reason)]
+        outcomes = [Outcome.errored(f"Could not verify: {missing.reason}", CouldNotVerify(missing.reason))]
     except Exception as crash:  # a bug in a check must be visible, never a silently missing finding
         outcomes = [Outcome.errored(f"Check {spec.id} crashed: {type(crash).__name__}: {crash}")]
     return [
@@ -56,7 +58,7 @@ def evaluate(spec: CheckSpec, facts: Any) -> list[Finding]:
             target=subject.target,
             database=subject.database,
             agent=subject.agent,
-            evidence=dict(outcome.evidence),
+            evidence=outcome.evidence,
             remediation=None if outcome.status in (Status.PASS, Status.SKIPPED) else spec.remediation,
         )
         for outcome in outcomes

@@ -2,7 +2,8 @@
 
 Each line is written with a single ``write`` on a file opened for appending and then fsynced,
 so a run killed mid-write can at worst leave one torn last line, which readers skip; earlier
-lines are never rewritten.
+lines are never rewritten. ``reports.history_line`` writes the line of a run; this module appends
+and reads lines, and looks up each database's drills in them for the checks.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from drill.facts import PreviousDrill
-from drill.model import DrillRun, Status
 
 HISTORY_FILE = "history.jsonl"
 
@@ -119,58 +119,3 @@ def previous_run(report_dir: Path, command: str, databases: tuple[str, ...]) -> 
         if entry.get("command") == command and sorted(entry.get("databases") or []) == wanted:
             found = entry
     return found
-
-
-def summary(run: DrillRun) -> dict[str, Any]:
-    """The history line of a run: its verdict, what failed, and each database's drill in brief."""
-    drills: dict[str, dict[str, Any]] = {}
-    for finding in run.findings:
-        if finding.check not in ("restore", "integrity") or finding.database is None:
-            continue
-        drill = drills.setdefault(finding.database, {"passed": True})
-        drill["passed"] = (
-            drill["passed"] and not finding.status.is_failing and finding.status is not Status.SKIPPED
-        )
-        evidence = finding.evidence
-        if finding.check == "restore":
-            for key in (
-                "snapshot",
-                "snapshot_size",
-                "source_target",
-                "download_seconds",
-                "server_wait_seconds",
-                "restore_seconds",
-                "verify_seconds",
-                "total_seconds",
-                "rto_seconds",
-                "snapshot_age_seconds",
-            ):
-                drill[key] = evidence.get(key)
-        else:
-            drill["table_rows"] = evidence.get("table_rows") or {}
-            drill["total_rows"] = evidence.get("total_rows")
-            drill["data_age_seconds"] = evidence.get("data_age_seconds")
-    return {
-        "schema": "drill.history/v1",
-        "run_id": run.run_id,
-        "command": run.command,
-        "status": run.status.value,
-        "started_at": run.started_at.isoformat(),
-        "finished_at": run.finished_at.isoformat(),
-        "duration_seconds": round(run.duration_seconds, 3),
-        "config_sha256": run.config.sha256,
-        "databases": [covered.name for covered in run.coverage.databases],
-        "counts": run.counts(),
-        "failing": [
-            {
-                "check": f.check,
-                "status": f.status.value,
-                "database": f.database,
-                "target": f.target,
-                "agent": f.agent,
-            }
-            for f in run.findings
-            if f.status.is_failing
-        ],
-        "drills": drills,
-    }

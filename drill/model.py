@@ -10,7 +10,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 # The "0" of 3-2-1-1-0: a restore drill with zero errors within this window proves the backups.
 PROOF_WINDOW = timedelta(days=90)
@@ -98,6 +98,40 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """What a finding judged, as one frozen dataclass per shape, declared beside the check that records it.
+
+    ``kind`` names the shape in a run record and ``version`` its layout, so that a record written
+    by another drill is read into the type it was written from, or kept raw when it cannot be
+    (``drill.evidence`` writes and reads the JSON). Fields are named as the run record's keys.
+    Nested parts (a copy row, a query result) are frozen dataclasses too, without a kind.
+    """
+
+    kind: ClassVar[str]
+    version: ClassVar[int] = 1
+
+
+@dataclass(frozen=True)
+class CouldNotVerify(Evidence):
+    """A fact the check needed could not be read: the engine records it when a check reads one."""
+
+    kind: ClassVar[str] = "could_not_verify"
+    reason: str
+
+
+@dataclass(frozen=True)
+class UnparsedEvidence(Evidence):
+    """Evidence in a run record that maps to no type this drill knows, kept exactly as recorded.
+
+    Reports show it as raw evidence; written back, it is the recorded mapping unchanged.
+    """
+
+    kind: ClassVar[str] = "unparsed"
+    raw: Mapping[str, Any]
+    problem: str  # why it could not be read into a type, for whoever looks at the raw form
+
+
+@dataclass(frozen=True)
 class Finding:
     """One verdict of one check on one subject, with the evidence it judged."""
 
@@ -108,7 +142,7 @@ class Finding:
     target: str | None = None
     database: str | None = None
     agent: str | None = None
-    evidence: Mapping[str, Any] = field(default_factory=dict)
+    evidence: Evidence | None = None  # None: the check recorded nothing beyond its message
     remediation: str | None = None
 
     @property

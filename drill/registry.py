@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, TypeVar
 
-from drill.model import CheckInfo, Control, Phase, Scope, Severity, Status
+from drill.model import CheckInfo, Control, CouldNotVerify, Evidence, Phase, Scope, Severity, Status
 
 _ATTRIBUTE = "__drill_check__"
 
@@ -28,28 +28,32 @@ class Outcome:
 
     status: Status
     message: str
-    evidence: Mapping[str, Any] = field(default_factory=dict)
+    evidence: Evidence | None = None  # one of the types the check declares, or None
     severity: Severity | None = None  # overrides the check's default, e.g. critical for the only copy
 
     @classmethod
-    def passed(cls, message: str, **evidence: Any) -> Outcome:
+    def passed(cls, message: str, evidence: Evidence | None = None) -> Outcome:
         return cls(Status.PASS, message, evidence)
 
     @classmethod
-    def warned(cls, message: str, **evidence: Any) -> Outcome:
+    def warned(cls, message: str, evidence: Evidence | None = None) -> Outcome:
         return cls(Status.WARN, message, evidence)
 
     @classmethod
-    def failed(cls, message: str, **evidence: Any) -> Outcome:
+    def failed(cls, message: str, evidence: Evidence | None = None) -> Outcome:
         return cls(Status.FAIL, message, evidence)
 
     @classmethod
-    def errored(cls, message: str, **evidence: Any) -> Outcome:
+    def errored(cls, message: str, evidence: Evidence | None = None) -> Outcome:
         return cls(Status.ERROR, message, evidence)
 
     @classmethod
-    def skipped(cls, message: str, **evidence: Any) -> Outcome:
+    def skipped(cls, message: str, evidence: Evidence | None = None) -> Outcome:
         return cls(Status.SKIPPED, message, evidence)
+
+
+# Evidence any check may record: a fact it needed could not be read.
+COMMON_EVIDENCE: tuple[type[Evidence], ...] = (CouldNotVerify,)
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,17 @@ class CheckSpec:
     remediation: str
     function: Callable[[Any], Iterable[Outcome]]
     controls: tuple[Control, ...] = ()
+    evidence: tuple[type[Evidence], ...] = ()  # the shapes its outcomes record, beside COMMON_EVIDENCE
+
+    def verify_evidence(self, outcomes: Iterable[Outcome]) -> None:
+        """Refuse an outcome whose evidence the check does not declare: no report or record could read it."""
+        allowed = (*self.evidence, *COMMON_EVIDENCE)
+        for outcome in outcomes:
+            if outcome.evidence is not None and type(outcome.evidence) not in allowed:
+                raise RegistryError(
+                    f"Check {self.id!r} recorded evidence of type {type(outcome.evidence).__name__}, "
+                    "which it does not declare in @check(evidence=...)."
+                )
 
     def info(self) -> CheckInfo:
         return CheckInfo(
@@ -86,16 +101,18 @@ def check(
     remediation: str,
     controls: tuple[Control, ...] = (),
     phase: Phase = Phase.POSTURE,
+    evidence: tuple[type[Evidence], ...] = (),
 ) -> Callable[[F], F]:
     """Mark a function as the check ``id``; its docstring's first line is its title.
 
     ``controls`` are the audit controls its findings evidence, shown in reports and evidence packs;
-    every shipped check names at least one (a test holds them to it).
+    every shipped check names at least one (a test holds them to it). ``evidence`` lists the
+    evidence types its outcomes record: the run record reads them back by these types.
     """
 
     def mark(function: F) -> F:
         title = (function.__doc__ or id).strip().splitlines()[0].rstrip(".")
-        spec = CheckSpec(id, title, severity, scope, phase, remediation, function, controls)
+        spec = CheckSpec(id, title, severity, scope, phase, remediation, function, controls, evidence)
         setattr(function, _ATTRIBUTE, spec)
         return function
 

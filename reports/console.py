@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from drill.checks.restore import RestoreEvidence
 from drill.model import WORST_FIRST, DrillRun, Finding, Status
 
 _STYLE = {
@@ -60,20 +61,24 @@ def findings_table(run: DrillRun) -> Table:
 def print_recovery_times(run: DrillRun, console: Console) -> None:
     """The measured RTO of each drilled database, beside its target when one is set."""
     for finding in run.findings:
-        if finding.check != "restore" or not finding.evidence.get("total_seconds"):
+        restored = finding.evidence
+        if (
+            finding.check != "restore"
+            or not isinstance(restored, RestoreEvidence)
+            or not restored.total_seconds
+        ):
             continue
-        evidence = finding.evidence
-        rto = f" (RTO target {evidence['rto_seconds']:.0f}s)" if evidence.get("rto_seconds") else ""
+        rto = f" (RTO target {restored.rto_seconds:.0f}s)" if restored.rto_seconds else ""
         console.print(
-            f"{finding.database}: recovered in {evidence['total_seconds']:.1f}s{rto}: download "
-            f"{evidence['download_seconds']:.1f}s, server start {evidence.get('server_wait_seconds', 0):.1f}s, "
-            f"restore {evidence['restore_seconds']:.1f}s, verify {evidence['verify_seconds']:.1f}s",
+            f"{finding.database}: recovered in {restored.total_seconds:.1f}s{rto}: download "
+            f"{restored.download_seconds:.1f}s, server start {restored.server_wait_seconds:.1f}s, "
+            f"restore {restored.restore_seconds:.1f}s, verify {restored.verify_seconds:.1f}s",
             markup=False,
             highlight=False,
         )
-        if evidence.get("kept"):
+        if restored.kept:
             console.print(
-                f"{finding.database}: kept for inspection: {evidence['kept']}", markup=False, highlight=False
+                f"{finding.database}: kept for inspection: {restored.kept}", markup=False, highlight=False
             )
 
 

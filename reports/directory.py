@@ -20,6 +20,7 @@ from pathlib import Path
 from drill import history
 from drill.files import write_atomic
 from drill.model import DrillRun
+from drill.reports import history_line
 from drill.reports.html import render_index, render_report
 from drill.reports.index_view import RUN_ID, index_view
 from drill.reports.json_report import parse_json, render_json
@@ -51,7 +52,7 @@ def publish(run: DrillRun, report_dir: Path, *, now: datetime | None = None) -> 
     report = directory / RUN_HTML
     write_atomic(record, render_json(run))
     write_atomic(report, render_report(run))
-    history.append(report_dir, history.summary(run))
+    history.append(report_dir, history_line.summary(run))
     index = write_index(report_dir, now=now)
     return Published(report, record, index)
 

@@ -1,18 +1,19 @@
 """A finding's evidence as a tree the templates can draw: scalars, nested mappings, and tables.
 
-Evidence comes as the checks recorded it (datetimes, enums, tuples) or as JSON read back from a
-run file; both are first reduced to JSON values so that a report looks the same either way. Very
-long lists and mappings are cut, saying how much was left out: the run's JSON has all of it.
+Evidence is first reduced to the JSON values its run record holds (``drill.evidence``), so that a
+report drawn from a run and one drawn from its run.json look the same; evidence kept raw because
+it maps to no type is drawn from its raw mapping. Very long lists and mappings are cut, saying
+how much was left out: the run's JSON has all of it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from drill.reports.json_report import plain
+from drill import evidence
+from drill.model import Evidence, UnparsedEvidence
 
 # Beyond this many entries a list or mapping is cut: a report must stay readable (and printable)
 # for a database of thousands of tables; run.json keeps everything.
@@ -34,10 +35,6 @@ class EvidenceItem:
     children: tuple[EvidenceItem, ...] = ()
     table: EvidenceTable | None = None
     omitted: int = 0  # entries cut beyond MAX_ENTRIES
-
-
-def to_json_values(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=plain))
 
 
 def scalar_text(value: Any) -> str:
@@ -85,6 +82,13 @@ def item(key: str, value: Any) -> EvidenceItem:
     return EvidenceItem(key, text=scalar_text(value))
 
 
-def evidence_items(evidence: Mapping[str, Any]) -> tuple[EvidenceItem, ...]:
-    values = to_json_values(dict(evidence))
-    return tuple(item(str(key), value) for key, value in values.items())
+def evidence_note(recorded: Evidence | None) -> str | None:
+    """Why evidence is drawn as it was recorded rather than read into its type, if it is."""
+    if isinstance(recorded, UnparsedEvidence):
+        return f"{recorded.problem}; shown as recorded."
+    return None
+
+
+def evidence_items(recorded: Evidence | None) -> tuple[EvidenceItem, ...]:
+    values = evidence.field_values(recorded)
+    return tuple(item(key, value) for key, value in values.items())

@@ -16,7 +16,7 @@ import jinja2
 from drill.model import DrillRun
 from drill.reports.formatting import human_count, human_seconds, human_time
 from drill.reports.index_view import IndexView
-from drill.reports.period import PeriodSummary
+from drill.reports.period_summary import PeriodSummary
 from drill.reports.run_view import report_view
 
 

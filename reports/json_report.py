@@ -2,16 +2,17 @@
 
 ``run_from_dict`` reads such a record back, so that an evidence pack can be built from the runs a
 report directory kept. Fields added later (``checks``, ``coverage``) are optional on the way in:
-runs recorded by an older drill still load.
+runs recorded by an older drill still load. Each finding's evidence is written and read by
+``drill.evidence``; the record's JSON schema is ``reports.run_schema``'s.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
-from enum import Enum
+from datetime import datetime
 from typing import Any
 
+from drill import evidence
 from drill.model import (
     CheckInfo,
     ConfigIdentity,
@@ -29,19 +30,6 @@ from drill.reports.formatting import as_datetime
 SCHEMA = "drill.run/v1"
 
 
-def plain(value: Any) -> Any:
-    """The JSON spelling of values the model holds: dates as ISO 8601, durations in seconds, enums by value."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
 def finding_to_dict(finding: Finding) -> dict[str, Any]:
     return {
         "check": finding.check,
@@ -51,7 +39,7 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "database": finding.database,
         "agent": finding.agent,
         "message": finding.message,
-        "evidence": dict(finding.evidence),
+        "evidence": evidence.to_json(finding.evidence),
         "remediation": finding.remediation,
     }
 
@@ -92,7 +80,7 @@ def run_to_dict(run: DrillRun) -> dict[str, Any]:
 
 
 def render_json(run: DrillRun) -> str:
-    return json.dumps(run_to_dict(run), indent=2, default=plain, ensure_ascii=False) + "\n"
+    return json.dumps(run_to_dict(run), indent=2, ensure_ascii=False) + "\n"
 
 
 class RunRecordError(ValueError):
@@ -100,15 +88,16 @@ class RunRecordError(ValueError):
 
 
 def _finding_from_dict(data: dict[str, Any]) -> Finding:
+    check = str(data["check"])
     return Finding(
-        check=str(data["check"]),
+        check=check,
         status=Status(data["status"]),
         severity=Severity(data["severity"]),
         message=str(data["message"]),
         target=data.get("target"),
         database=data.get("database"),
         agent=data.get("agent"),
-        evidence=dict(data.get("evidence") or {}),
+        evidence=evidence.from_json(data.get("evidence"), check),
         remediation=data.get("remediation"),
     )
 
@@ -144,7 +133,7 @@ def _moment(text: Any) -> datetime:
 
 
 def run_from_dict(data: Any) -> DrillRun:
-    """The run a drill.run/v1 record describes; evidence stays as JSON values (dates as strings)."""
+    """The run a drill.run/v1 record describes, its evidence read into the types the checks declare."""
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise RunRecordError(f"not a {SCHEMA} record")
     try:

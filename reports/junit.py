@@ -11,11 +11,11 @@ import math
 import re
 from collections import defaultdict
 from datetime import UTC, datetime
-from typing import Any
 from xml.etree import ElementTree
 
+from drill import evidence
+from drill.checks.restore import RestoreEvidence
 from drill.model import DrillRun, Finding, Status
-from drill.reports.json_report import plain
 
 # XML 1.0 allows only tab, newline, CR and these ranges; anything else (NUL, ESC, a lone surrogate left by
 # surrogateescape decoding) makes the whole file unparseable, and a message can quote a hostile bucket
@@ -28,14 +28,6 @@ _TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 def _xml_safe(text: str) -> str:
     return _NOT_XML_CHARACTER.sub("", text)
-
-
-def _json_default(value: Any) -> Any:
-    # Evidence is free-form; a value the JSON report cannot serialise should cost its detail, not the report.
-    try:
-        return plain(value)
-    except TypeError:
-        return str(value)
 
 
 def _seconds(value: float) -> str:
@@ -52,24 +44,24 @@ def _timestamp(moment: datetime) -> str:
 
 def _case_seconds(finding: Finding) -> float:
     """The restore drill's measured total; other checks only read facts collected before them."""
-    if finding.check != "restore":
+    if finding.check != "restore" or not isinstance(finding.evidence, RestoreEvidence):
         return 0.0
-    total = finding.evidence.get("total_seconds")
-    # bool is an int subclass, and NaN or infinity would print as text no CI can parse as a duration.
-    if isinstance(total, bool) or not isinstance(total, int | float) or not math.isfinite(total):
+    total = finding.evidence.total_seconds
+    # NaN or infinity (JSON reads both) would print as text no CI can parse as a duration.
+    if not math.isfinite(total):
         return 0.0
-    return max(float(total), 0.0)
+    return max(total, 0.0)
 
 
 def _details(finding: Finding) -> str:
     lines = [finding.message, f"Severity: {finding.severity.value}"]
     if finding.remediation:
         lines.append(f"Remediation: {finding.remediation}")
-    if finding.evidence:
-        evidence = json.dumps(
-            dict(finding.evidence), indent=2, sort_keys=True, default=_json_default, ensure_ascii=False
+    if finding.evidence is not None:
+        recorded = json.dumps(
+            evidence.field_values(finding.evidence), indent=2, sort_keys=True, ensure_ascii=False
         )
-        lines.append(f"Evidence:\n{evidence}")
+        lines.append(f"Evidence:\n{recorded}")
     return "\n".join(lines)
 
 

@@ -48,31 +48,35 @@ import urllib.error
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from prometheus_client import CollectorRegistry, Gauge, push_to_gateway, write_to_textfile
 from prometheus_client.exposition import basic_auth_handler, default_handler
 
-from drill import history
+from drill.checks.restore import RestoreEvidence
 from drill.config import MetricsSettings
 from drill.model import DrillRun, Finding, Status
+from drill.reports import history_line
 from drill.reports.notify import origin, redact
 
 ALL_DATABASES = "all"
 _MAX_BODY = 200
 
-# The restore finding's evidence key behind each per-database timing gauge.
-_RESTORE_GAUGES = (
+# The restore finding's figure behind each per-database timing gauge; None when it has none.
+_RESTORE_GAUGES: tuple[tuple[str, Callable[[RestoreEvidence], float | None], str], ...] = (
     (
         "drill_restore_total_seconds",
-        "total_seconds",
+        lambda restored: restored.total_seconds,
         "Seconds the last restore drill took, download to verified; absent if it broke off at a stage.",
     ),
-    ("drill_rto_seconds", "rto_seconds", "The database's recovery time objective, in seconds."),
+    (
+        "drill_rto_seconds",
+        lambda restored: restored.rto_seconds,
+        "The database's recovery time objective, in seconds.",
+    ),
     (
         "drill_snapshot_age_seconds",
-        "snapshot_age_seconds",
+        lambda restored: restored.snapshot_age_seconds,
         "Age in seconds of the snapshot the drill restored, when the drill ran.",
     ),
 )
@@ -114,7 +118,7 @@ def registry_for(run: DrillRun, last_success: Mapping[str, datetime]) -> Collect
     for check, count in sorted(_failing_by_check(run).items()):
         failing.labels(command, check).set(count)
 
-    drills = history.summary(run)["drills"]
+    drills = history_line.summary(run)["drills"]
     databases = [covered.name for covered in run.coverage.databases]
     success = gauge(
         "drill_last_success_timestamp_seconds",
@@ -139,14 +143,14 @@ def registry_for(run: DrillRun, last_success: Mapping[str, datetime]) -> Collect
             passed.labels(command, database).set(1 if drills[database]["passed"] else 0)
 
     restores = _restore_findings(run.findings)
-    for name, key, documentation in _RESTORE_GAUGES:
+    for name, figure, documentation in _RESTORE_GAUGES:
         timing = gauge(name, documentation, "database")
         for database in databases:
             restore = restores.get(database)
-            if restore is None:
+            if restore is None or not isinstance(restore.evidence, RestoreEvidence):
                 continue
-            value = _number(restore.evidence.get(key))
-            if key == "total_seconds" and not _completed(restore):
+            value = figure(restore.evidence)
+            if name == "drill_restore_total_seconds" and not _completed(restore):
                 value = None
             if value is not None:
                 timing.labels(command, database).set(value)
@@ -161,7 +165,10 @@ def _completed(restore: Finding) -> bool:
     """
     if restore.status in (Status.PASS, Status.WARN):
         return True
-    return restore.status is Status.FAIL and not restore.evidence.get("failed_stage")
+    restored = restore.evidence
+    return restore.status is Status.FAIL and not (
+        isinstance(restored, RestoreEvidence) and restored.failed_stage
+    )
 
 
 def _failing_by_check(run: DrillRun) -> dict[str, int]:
@@ -178,12 +185,6 @@ def _restore_findings(findings: Iterable[Finding]) -> dict[str, Finding]:
         if finding.check == "restore" and finding.database and finding.status is not Status.SKIPPED:
             found.setdefault(finding.database, finding)
     return found
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
 
 
 def write_textfile(registry: CollectorRegistry, path: Path) -> None:

@@ -7,10 +7,11 @@ they are tested without a browser.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from drill.checks.copies_3_2_1 import ScorecardCopy, ScorecardEvidence
 from drill.model import (
     WORST_FIRST,
     CheckInfo,
@@ -21,8 +22,9 @@ from drill.model import (
     Status,
     overall_status,
 )
-from drill.reports.evidence_view import EvidenceItem, evidence_items, to_json_values
-from drill.reports.formatting import as_number, human_bytes, human_count, human_seconds, human_time
+from drill.reports.drill_view import DrillView, drill_view
+from drill.reports.evidence_view import EvidenceItem, evidence_items, evidence_note
+from drill.reports.formatting import human_seconds, human_time
 
 SEVERITY_ORDER = {
     Severity.CRITICAL: 0,
@@ -31,8 +33,6 @@ SEVERITY_ORDER = {
     Severity.LOW: 3,
     Severity.INFO: 4,
 }
-# A report lists at most this many tables' row counts per database; run.json has them all.
-MAX_TABLES = 50
 
 
 def worst_first(findings: Iterable[tuple[int, Finding]]) -> list[tuple[int, Finding]]:
@@ -59,6 +59,7 @@ class FindingView:
     remediation: str | None
     controls: tuple[str, ...]
     evidence: tuple[EvidenceItem, ...]
+    evidence_note: str | None  # set when the evidence maps to no type and is drawn as recorded
 
 
 @dataclass(frozen=True)
@@ -96,57 +97,6 @@ class Scorecard:
     copies: tuple[CopyRow, ...]
     zero_status: Status | None  # the "0": a drill passed within the proof window
     zero_message: str | None
-
-
-@dataclass(frozen=True)
-class Timing:
-    label: str
-    seconds: float | None
-
-    @property
-    def text(self) -> str:
-        return human_seconds(self.seconds)
-
-
-@dataclass(frozen=True)
-class QueryRow:
-    name: str
-    expect: str
-    value: str
-    error: str | None
-
-
-@dataclass(frozen=True)
-class TableRows:
-    table: str
-    rows: int
-
-
-@dataclass(frozen=True)
-class DrillView:
-    status: Status
-    message: str
-    source_target: str
-    snapshot: str
-    snapshot_size: str
-    snapshot_created: str
-    snapshot_age: str
-    dump_format: str
-    failed_stage: str | None
-    timings: tuple[Timing, ...]
-    total: Timing
-    rto: Timing | None
-    within_rto: bool | None
-    integrity_status: Status | None
-    integrity_message: str | None
-    recovery_point: str
-    data_age: str
-    total_rows: str
-    previous_total_rows: str | None
-    tables: tuple[TableRows, ...]
-    tables_omitted: int
-    queries: tuple[QueryRow, ...]
-    problems: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -234,6 +184,7 @@ class _Builder:
             remediation=finding.remediation,
             controls=info.controls if info else (),
             evidence=evidence_items(finding.evidence),
+            evidence_note=evidence_note(finding.evidence),
         )
 
     def database_section(self, position: int, covered: CoveredDatabase) -> tuple[DatabaseSection, set[int]]:
@@ -317,103 +268,40 @@ class _Builder:
 
 
 def scorecard(findings: list[Finding]) -> Scorecard | None:
-    """From copies_3_2_1's two findings: the scorecard (it carries ``copies``) and the "0"."""
+    """From copies_3_2_1's two findings: the scorecard and the "0"."""
     mine = [finding for finding in findings if finding.check == "copies_3_2_1"]
-    card = next((finding for finding in mine if "copies" in finding.evidence), None)
-    zero = next((finding for finding in mine if finding is not card), None)
-    if card is None:
+    card = next((finding for finding in mine if isinstance(finding.evidence, ScorecardEvidence)), None)
+    if card is None or not isinstance(card.evidence, ScorecardEvidence):
         return None
-    evidence = to_json_values(dict(card.evidence))
-    score: Mapping[str, Any] = evidence.get("score") or {}
-    required: Mapping[str, Any] = evidence.get("required") or {}
+    zero = next((finding for finding in mine if finding is not card), None)
+    counted = card.evidence
     return Scorecard(
         status=card.status,
         message=card.message,
         requirements=tuple(
-            Requirement(name, int(score.get(name) or 0), int(required.get(name) or 0)) for name in required
+            Requirement(name, have, need)
+            for (name, have), (_, need) in zip(counted.score.counts(), counted.required.counts(), strict=True)
         ),
-        copies=tuple(_copy_row(copy) for copy in evidence.get("copies") or () if isinstance(copy, dict)),
+        copies=tuple(_copy_row(copy) for copy in counted.copies),
         zero_status=zero.status if zero else None,
         zero_message=zero.message if zero else None,
     )
 
 
-def _copy_row(copy: Mapping[str, Any]) -> CopyRow:
-    immutable = copy.get("immutable")
+def _copy_row(copy: ScorecardCopy) -> CopyRow:
     return CopyRow(
-        target=_text(copy.get("target")),
-        site=_text(copy.get("site")),
-        media=_text(copy.get("media")),
-        location=_text(copy.get("location")),
-        snapshot=_text(copy.get("snapshot")),
-        present=copy.get("snapshot") is not None,
-        offsite=bool(copy.get("offsite")),
-        fresh=bool(copy.get("fresh")),
-        consistent=bool(copy.get("consistent")),
-        immutable=immutable if isinstance(immutable, bool) else None,
-        counted=bool(copy.get("counted")),
-        why=_text(copy.get("why")),
-    )
-
-
-def drill_view(findings: list[Finding]) -> DrillView | None:
-    """From the restore and integrity findings of one database."""
-    restore = next((finding for finding in findings if finding.check == "restore"), None)
-    if restore is None:
-        return None
-    integrity = next((finding for finding in findings if finding.check == "integrity"), None)
-    evidence = to_json_values(dict(restore.evidence))
-    checked = to_json_values(dict(integrity.evidence)) if integrity else {}
-    total = as_number(evidence.get("total_seconds"))
-    rto = as_number(evidence.get("rto_seconds"))
-    table_rows = checked.get("table_rows") or {}
-    tables = sorted(
-        (TableRows(str(name), int(rows)) for name, rows in table_rows.items() if as_number(rows) is not None),
-        key=lambda entry: (-entry.rows, entry.table),
-    )
-    previous_total = as_number(checked.get("previous_total_rows"))
-    return DrillView(
-        status=restore.status,
-        message=restore.message,
-        source_target=_text(evidence.get("source_target")),
-        snapshot=_text(evidence.get("snapshot")),
-        snapshot_size=human_bytes(as_number(evidence.get("snapshot_size"))),
-        snapshot_created=human_time(evidence.get("snapshot_created_at")),
-        snapshot_age=human_seconds(as_number(evidence.get("snapshot_age_seconds"))),
-        dump_format=_text(evidence.get("dump_format")),
-        failed_stage=evidence.get("failed_stage"),
-        timings=tuple(
-            Timing(label, as_number(evidence.get(key)))
-            for label, key in (
-                ("download", "download_seconds"),
-                ("server start (not hidden by the download)", "server_wait_seconds"),
-                ("restore", "restore_seconds"),
-                ("verify", "verify_seconds"),
-            )
-        ),
-        total=Timing("total", total),
-        rto=Timing("RTO target", rto) if rto is not None else None,
-        # A drill that stopped half-way never recovered, so it is neither within nor over the RTO.
-        within_rto=None if rto is None or total is None or evidence.get("failed_stage") else total <= rto,
-        integrity_status=integrity.status if integrity else None,
-        integrity_message=integrity.message if integrity else None,
-        recovery_point=human_time(checked.get("recovery_point")),
-        data_age=human_seconds(as_number(checked.get("data_age_seconds"))),
-        total_rows=human_count(as_number(checked.get("total_rows") or evidence.get("total_rows"))),
-        previous_total_rows=human_count(previous_total) if previous_total is not None else None,
-        tables=tuple(tables[:MAX_TABLES]),
-        tables_omitted=max(0, len(tables) - MAX_TABLES),
-        queries=tuple(
-            QueryRow(
-                str(query.get("name")),
-                _text(query.get("expect")),
-                human_count(as_number(query.get("value"))),
-                query.get("error"),
-            )
-            for query in checked.get("queries") or ()
-            if isinstance(query, dict)
-        ),
-        problems=tuple(str(problem) for problem in checked.get("problems") or ()),
+        target=copy.target,
+        site=copy.site,
+        media=copy.media,
+        location=copy.location,
+        snapshot=_text(copy.snapshot),
+        present=copy.snapshot is not None,
+        offsite=copy.offsite,
+        fresh=copy.fresh,
+        consistent=copy.consistent,
+        immutable=copy.immutable,
+        counted=copy.counted,
+        why=copy.why,
     )
 
 

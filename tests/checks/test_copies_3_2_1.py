@@ -1,6 +1,6 @@
 import base64
 import hashlib
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import timedelta
 from typing import Any
 
@@ -76,8 +76,8 @@ def good_estate() -> list[DatabaseTargetFacts]:
 def test_three_separate_copies_two_media_offsite_and_locked_pass() -> None:
     scorecard, _ = score(*good_estate())
     assert scorecard.status is Status.PASS
-    assert scorecard.evidence["score"] == {"copies": 3, "media": 2, "offsite": 3, "immutable": 1}
-    assert all(item["counted"] for item in scorecard.evidence["copies"])
+    assert asdict(scorecard.evidence.score) == {"copies": 3, "media": 2, "offsite": 3, "immutable": 1}
+    assert all(item.counted for item in scorecard.evidence.copies)
 
 
 def test_two_targets_in_one_bucket_are_one_copy() -> None:
@@ -88,7 +88,7 @@ def test_two_targets_in_one_bucket_are_one_copy() -> None:
     ]
     scorecard, _ = score(*estate, policy=Policy(media=1))
     assert scorecard.status is Status.FAIL
-    assert scorecard.evidence["score"]["copies"] == 2
+    assert scorecard.evidence.score.copies == 2
     assert "short of copies" in scorecard.message
 
 
@@ -100,7 +100,7 @@ def test_two_targets_on_one_site_are_one_copy() -> None:
     ]
     scorecard, _ = score(*estate, policy=Policy(media=1))
     assert scorecard.status is Status.FAIL
-    assert scorecard.evidence["score"]["copies"] == 2
+    assert scorecard.evidence.score.copies == 2
 
 
 def test_a_stale_copy_does_not_count_and_says_why() -> None:
@@ -108,9 +108,9 @@ def test_a_stale_copy_does_not_count_and_says_why() -> None:
     estate[2] = copy("nas", site="office", type=TargetType.FILESYSTEM, media="disk", age=timedelta(days=3))
     scorecard, _ = score(*estate)
     assert scorecard.status is Status.FAIL
-    nas = next(item for item in scorecard.evidence["copies"] if item["target"] == "nas")
-    assert not nas["counted"] and "not the newest snapshot" not in nas["why"]
-    assert nas["why"] == "stale: 3d old, limit 1d 2h"
+    nas = next(item for item in scorecard.evidence.copies if item.target == "nas")
+    assert not nas.counted and "not the newest snapshot" not in nas.why
+    assert nas.why == "stale: 3d old, limit 1d 2h"
 
 
 def test_a_copy_that_holds_an_older_snapshot_does_not_count() -> None:
@@ -120,8 +120,8 @@ def test_a_copy_that_holds_an_older_snapshot_does_not_count() -> None:
     )
     scorecard, _ = score(*estate)
     assert scorecard.status is Status.FAIL
-    primary = next(item for item in scorecard.evidence["copies"] if item["target"] == "primary")
-    assert "not the newest snapshot" in primary["why"]
+    primary = next(item for item in scorecard.evidence.copies if item.target == "primary")
+    assert "not the newest snapshot" in primary.why
 
 
 def test_a_copy_of_a_different_size_is_inconsistent() -> None:
@@ -178,7 +178,7 @@ def test_production_site_does_not_count_as_offsite() -> None:
     estate = [replace(item, database=factories.database(site="prod")) for item in estate]
     scorecard, _ = score(*estate, policy=Policy(copies=2, media=1, offsite=2))
     assert scorecard.status is Status.FAIL
-    assert scorecard.evidence["score"]["offsite"] == 1
+    assert scorecard.evidence.score.offsite == 1
 
 
 def test_an_unreadable_copy_makes_a_shortfall_an_error_not_a_failure() -> None:
@@ -198,7 +198,7 @@ def test_an_unreadable_copy_does_not_matter_when_the_others_meet_the_rule() -> N
 def test_the_zero_is_met_by_a_restore_drill_within_90_days() -> None:
     _, zero = score(*good_estate(), last_drill=factories.NOW - timedelta(days=30))
     assert zero.status is Status.PASS
-    assert zero.evidence["age_seconds"] == 30 * 86400
+    assert zero.evidence.age_seconds == 30 * 86400
 
 
 def test_the_zero_fails_when_no_drill_ever_passed() -> None:

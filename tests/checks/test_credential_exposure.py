@@ -54,8 +54,8 @@ def test_backup_secret_in_an_env_file_fails_critical_with_file_line_and_mask() -
     )
     assert "which reaches target vault" in finding.message
     assert ".pgpass" not in finding.message  # the known credential is the verdict; the rest is evidence
-    assert len(finding.evidence["sightings"]) == 2
-    assert finding.evidence["sightings"][0]["kind"] == "known_secret"
+    assert len(finding.evidence.sightings) == 2
+    assert finding.evidence.sightings[0].kind == "known_secret"
     assert finding.remediation and "rotate" in finding.remediation
 
 
@@ -71,7 +71,7 @@ def test_many_sightings_are_all_in_the_evidence_and_the_message_stays_short() ->
     [finding] = evaluate(SPEC, facts(*sightings))
     assert finding.status is Status.FAIL
     assert "and 10 more in the evidence" in finding.message
-    assert len(finding.evidence["sightings"]) == 30
+    assert len(finding.evidence.sightings) == 30
 
 
 def test_only_credential_shapes_warn_with_high_severity() -> None:
@@ -91,8 +91,8 @@ def test_clean_scan_passes_with_the_stats_as_evidence() -> None:
     assert "120 files" in finding.message
     assert "3 binary, 1 too large" in finding.message
     evidence = finding.evidence
-    assert (evidence["files_scanned"], evidence["bytes_scanned"], evidence["seconds"]) == (120, 480_000, 0.25)
-    assert (evidence["skipped_binary"], evidence["skipped_large"], evidence["skipped_symlinks"]) == (3, 1, 0)
+    assert (evidence.files_scanned, evidence.bytes_scanned, evidence.seconds) == (120, 480_000, 0.25)
+    assert (evidence.skipped_binary, evidence.skipped_large, evidence.skipped_symlinks) == (3, 1, 0)
     assert finding.remediation is None
 
 
@@ -100,7 +100,7 @@ def test_a_missing_root_beside_a_scanned_one_still_passes_and_says_so() -> None:
     [finding] = evaluate(SPEC, facts(scanned=("/home/coder",), missing=("/srv/app",)))
     assert finding.status is Status.PASS
     assert "Not found: /srv/app." in finding.message
-    assert finding.evidence["missing"] == ["/srv/app"]
+    assert list(finding.evidence.missing) == ["/srv/app"]
 
 
 def test_unreadable_files_without_sightings_warn_rather_than_pass() -> None:
@@ -109,7 +109,7 @@ def test_unreadable_files_without_sightings_warn_rather_than_pass() -> None:
     assert finding.status is Status.WARN
     assert finding.severity is Severity.MEDIUM
     assert "could not be read: /home/coder/.ssh/config" in finding.message
-    assert finding.evidence["unreadable"] == ["/home/coder/.ssh/config"]
+    assert list(finding.evidence.unreadable) == ["/home/coder/.ssh/config"]
 
 
 def test_truncated_scan_without_sightings_warns() -> None:

@@ -14,8 +14,8 @@ def test_snapshot_younger_than_max_age_passes() -> None:
     facts = factories.database_target_facts(factories.listing(factories.snapshot(age=timedelta(hours=3))))
     [finding] = evaluate(SPEC, facts)
     assert finding.status is Status.PASS
-    assert finding.evidence["age_seconds"] == 3 * 3600
-    assert finding.evidence["snapshot"] == "orders/orders-1.dump"
+    assert finding.evidence.age_seconds == 3 * 3600
+    assert finding.evidence.snapshot == "orders/orders-1.dump"
     assert finding.remediation is None
 
 
@@ -35,8 +35,8 @@ def test_judges_the_newest_snapshot_not_the_oldest() -> None:
     new = factories.snapshot("orders/b.dump", age=timedelta(minutes=5))
     [finding] = evaluate(SPEC, factories.database_target_facts(factories.listing(old, new)))
     assert finding.status is Status.PASS
-    assert finding.evidence["snapshot"] == "orders/b.dump"
-    assert finding.evidence["snapshots"] == 2
+    assert finding.evidence.snapshot == "orders/b.dump"
+    assert finding.evidence.snapshots == 2
 
 
 def test_target_without_any_snapshot_fails() -> None:

@@ -38,7 +38,7 @@ def test_s3_compliance_lock_on_bucket_and_object_passes() -> None:
     finding = judge(postures.s3())
     assert finding.status is Status.PASS
     assert "COMPLIANCE" in finding.message
-    assert finding.evidence["objects"][0]["object_lock_mode"] == "COMPLIANCE"
+    assert finding.evidence.objects[0].object_lock_mode == "COMPLIANCE"
 
 
 def test_s3_without_object_lock_fails() -> None:
@@ -93,7 +93,7 @@ def test_s3_object_written_before_the_lock_rule_fails() -> None:
 def test_s3_legal_hold_is_noted_as_evidence() -> None:
     finding = judge(postures.s3(), postures.locked_object(legal_hold=True))
     assert finding.status is Status.PASS
-    assert any("legal hold" in proof for proof in finding.evidence["proofs"])
+    assert any("legal hold" in proof for proof in finding.evidence.proofs)
 
 
 def test_s3_unreadable_lock_configuration_is_an_error_not_a_failure() -> None:
@@ -152,8 +152,8 @@ def test_gcs_unlocked_object_retention_does_not_count() -> None:
 
 def test_gcs_soft_delete_and_versioning_are_reported_as_evidence() -> None:
     finding = judge(postures.gcs(versioning=True, soft_delete_days=7), None, type=TargetType.GCS)
-    [objects] = finding.evidence["objects"]
-    assert objects["versioning"] is True and objects["soft_delete_seconds"] == 7 * 86400
+    [objects] = finding.evidence.objects
+    assert objects.versioning is True and objects.soft_delete_seconds == 7 * 86400
 
 
 # Filesystem

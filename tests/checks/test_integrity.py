@@ -63,9 +63,9 @@ def previous(**rows: int) -> PreviousDrill:
 def test_sound_data_passes_with_counts_and_data_age() -> None:
     finding = judged()
     assert finding.status is Status.PASS
-    assert finding.evidence["total_rows"] == 6200
-    assert finding.evidence["table_rows"] == {"public.customers": 1200, "public.orders": 5000}
-    assert finding.evidence["data_age_seconds"] == 3 * 3600
+    assert finding.evidence.total_rows == 6200
+    assert finding.evidence.table_rows == {"public.customers": 1200, "public.orders": 5000}
+    assert finding.evidence.data_age_seconds == 3 * 3600
     assert "data age 3h" in finding.message
 
 
@@ -89,7 +89,7 @@ def test_a_table_that_lost_more_than_max_size_drop_of_its_rows_fails_critical() 
 def test_a_table_that_shrank_within_max_size_drop_passes() -> None:
     finding = judged(previous=previous(**{"public.customers": 1300, "public.orders": 6000}))
     assert finding.status is Status.PASS
-    assert finding.evidence["previous_total_rows"] == 7300
+    assert finding.evidence.previous_total_rows == 7300
 
 
 def test_a_table_missing_since_the_previous_drill_fails() -> None:

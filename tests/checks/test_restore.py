@@ -36,14 +36,14 @@ def test_a_clean_restore_passes_with_its_timings() -> None:
     finding = drilled(outcome())
     assert finding.status is Status.PASS
     assert "zero errors" in finding.message and "total 15.5s" in finding.message
-    assert finding.evidence["restore_seconds"] == 10.0 and finding.evidence["snapshot_age_seconds"] == 7200
+    assert finding.evidence.restore_seconds == 10.0 and finding.evidence.snapshot_age_seconds == 7200
 
 
 def test_a_clean_restore_within_the_rto_says_so() -> None:
     finding = drilled(outcome(), rto=timedelta(minutes=5))
     assert finding.status is Status.PASS
     assert "within the RTO of 5m" in finding.message
-    assert finding.evidence["rto_seconds"] == 300
+    assert finding.evidence.rto_seconds == 300
 
 
 def test_a_restore_over_the_rto_fails() -> None:
@@ -64,7 +64,7 @@ def test_a_dump_that_does_not_restore_fails_critical_naming_the_stage_and_cause(
     assert finding.status is Status.FAIL
     assert finding.severity is Severity.CRITICAL
     assert "failed at restore" in finding.message and "already exists" in finding.message
-    assert finding.evidence["failed_stage"] == "restore"
+    assert finding.evidence.failed_stage == "restore"
 
 
 def test_nothing_to_restore_fails() -> None:

@@ -32,8 +32,8 @@ def test_rule_expiring_current_versions_sooner_than_min_retention_fails_naming_t
     assert finding.severity is Severity.HIGH
     assert "'purge-weekly' expires current versions after 7 days" in finding.message
     assert "30 days" in finding.message
-    assert finding.evidence["offending"] == ["purge-weekly"]
-    assert finding.evidence["rules"][0]["raw"] == {
+    assert list(finding.evidence.offending) == ["purge-weekly"]
+    assert finding.evidence.rules[0].raw == {
         "ID": "purge-weekly",
         "Status": "Enabled",
         "Filter": {"Prefix": "orders/"},
@@ -48,7 +48,7 @@ def test_rule_deleting_noncurrent_versions_sooner_than_min_retention_fails() -> 
     assert finding.status is Status.FAIL
     assert "'tidy-versions' deletes noncurrent versions 1 day after they become noncurrent" in finding.message
     assert "current versions after 365" not in finding.message  # only the offending action is named
-    assert finding.evidence["rules"][0]["too_soon"] == ["noncurrent"]
+    assert list(finding.evidence.rules[0].too_soon) == ["noncurrent"]
 
 
 def test_expiration_date_sooner_than_now_plus_min_retention_fails() -> None:
@@ -62,15 +62,15 @@ def test_expiration_date_beyond_now_plus_min_retention_passes_for_now() -> None:
     rule = factories.lifecycle_rule("sunset", expire_on=factories.NOW + timedelta(days=31))
     finding = judge(rule)
     assert finding.status is Status.PASS
-    assert finding.evidence["rules"][0]["expire_on"].startswith("2026-12-23")
+    assert finding.evidence.rules[0].expire_on.isoformat().startswith("2026-12-23")
 
 
 def test_rule_for_another_prefix_passes_and_says_why_it_was_ignored() -> None:
     rule = factories.lifecycle_rule("logs", prefix="logs/", current_days=3)
     finding = judge(rule)
     assert finding.status is Status.PASS
-    assert finding.evidence["ignored"][0]["rule_id"] == "logs"
-    assert "covers no snapshot pattern" in finding.evidence["ignored"][0]["reason"]
+    assert finding.evidence.ignored[0].rule_id == "logs"
+    assert "covers no snapshot pattern" in finding.evidence.ignored[0].reason
     assert finding.remediation is None
 
 
@@ -83,7 +83,7 @@ def test_rule_on_a_parent_of_the_target_prefix_applies_to_the_snapshots() -> Non
     rule = factories.lifecycle_rule("everything-prod", prefix="prod/", current_days=3)
     finding = judge(rule, target_model=factories.target(prefix="prod/db"))
     assert finding.status is Status.FAIL
-    assert finding.evidence["snapshot_patterns"] == ["prod/db/orders/*.dump"]
+    assert list(finding.evidence.snapshot_patterns) == ["prod/db/orders/*.dump"]
 
 
 def test_rule_at_exactly_min_retention_passes_with_the_rule_as_evidence() -> None:
@@ -91,8 +91,8 @@ def test_rule_at_exactly_min_retention_passes_with_the_rule_as_evidence() -> Non
     finding = judge(rule)
     assert finding.status is Status.PASS
     assert "'keep-30'" in finding.message
-    assert finding.evidence["rules"][0]["rule_id"] == "keep-30"
-    assert finding.evidence["rules"][0]["too_soon"] == []
+    assert finding.evidence.rules[0].rule_id == "keep-30"
+    assert list(finding.evidence.rules[0].too_soon) == []
 
 
 def test_min_retention_is_read_from_the_policy() -> None:
@@ -106,7 +106,7 @@ def test_disabled_rule_passes() -> None:
     rule = factories.lifecycle_rule("paused", current_days=1, enabled=False)
     finding = judge(rule)
     assert finding.status is Status.PASS
-    assert finding.evidence["ignored"][0]["reason"] == "disabled"
+    assert finding.evidence.ignored[0].reason == "disabled"
 
 
 def test_rule_with_filter_drill_cannot_evaluate_is_assumed_to_apply_and_says_so() -> None:
@@ -114,7 +114,7 @@ def test_rule_with_filter_drill_cannot_evaluate_is_assumed_to_apply_and_says_so(
     finding = judge(rule)
     assert finding.status is Status.FAIL
     assert "cannot be evaluated by drill, so it is assumed to apply" in finding.message
-    assert finding.evidence["rules"][0]["conditions_unknown"] is True
+    assert finding.evidence.rules[0].conditions_unknown is True
 
 
 def test_every_offending_rule_is_named() -> None:
@@ -125,7 +125,7 @@ def test_every_offending_rule_is_named() -> None:
     )
     finding = judge(*rules)
     assert finding.status is Status.FAIL
-    assert finding.evidence["offending"] == ["a", "b"]
+    assert list(finding.evidence.offending) == ["a", "b"]
     assert "'a'" in finding.message and "'b'" in finding.message and "'c'" not in finding.message
 
 
@@ -134,7 +134,7 @@ def test_gcs_delete_by_age_sooner_than_min_retention_fails() -> None:
     finding = judge(rule, gcs=True)
     assert finding.status is Status.FAIL
     assert "'lifecycle[0]' expires current versions after 14 days" in finding.message
-    assert finding.evidence["rules"][0]["raw"] == {"action": {"type": "Delete"}, "condition": {"age": 14}}
+    assert finding.evidence.rules[0].raw == {"action": {"type": "Delete"}, "condition": {"age": 14}}
 
 
 def test_gcs_delete_of_noncurrent_versions_sooner_than_min_retention_fails() -> None:
@@ -170,7 +170,7 @@ def test_unreadable_lifecycle_is_an_error_carrying_the_reason() -> None:
     [finding] = evaluate(SPEC, factories.target_posture_facts(posture))
     assert finding.status is Status.ERROR
     assert reason in finding.message
-    assert finding.evidence["reason"] == reason
+    assert finding.evidence.reason == reason
     assert finding.target == "vault"
 
 
@@ -192,7 +192,7 @@ def test_rule_that_covers_only_one_of_the_databases_still_fails_the_target() -> 
     rule = factories.lifecycle_rule("billing-short", prefix="billing/", current_days=7)
     finding = judge(rule, databases=databases)
     assert finding.status is Status.FAIL
-    assert finding.evidence["snapshot_patterns"] == ["billing/*.dump", "orders/*.dump"]
+    assert list(finding.evidence.snapshot_patterns) == ["billing/*.dump", "orders/*.dump"]
 
 
 def test_gcs_created_before_a_date_inside_the_retention_window_fails() -> None:

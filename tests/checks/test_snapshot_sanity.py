@@ -46,20 +46,20 @@ def judge(
 def test_sane_snapshot_passes_with_its_evidence() -> None:
     finding = judge(PREVIOUS, LATEST)
     assert finding.status is Status.PASS
-    assert finding.evidence["snapshot"] == "orders/orders-2.dump"
-    assert finding.evidence["size"] == len(BODY)
-    assert finding.evidence["head_size"] == len(BODY)
-    assert finding.evidence["previous"] == "orders/orders-1.dump"
-    assert finding.evidence["previous_size"] == len(BODY)
-    assert finding.evidence["ratio"] == 1.0
-    assert finding.evidence["sidecar_verdict"] == "none"
+    assert finding.evidence.snapshot == "orders/orders-2.dump"
+    assert finding.evidence.size == len(BODY)
+    assert finding.evidence.head_size == len(BODY)
+    assert finding.evidence.previous == "orders/orders-1.dump"
+    assert finding.evidence.previous_size == len(BODY)
+    assert finding.evidence.ratio == 1.0
+    assert finding.evidence.sidecar_verdict == "none"
     assert finding.remediation is None
 
 
 def test_first_snapshot_without_a_previous_one_passes() -> None:
     finding = judge(LATEST)
     assert finding.status is Status.PASS
-    assert finding.evidence["previous"] is None and finding.evidence["ratio"] is None
+    assert finding.evidence.previous is None and finding.evidence.ratio is None
 
 
 def test_empty_snapshot_fails_critical() -> None:
@@ -69,7 +69,7 @@ def test_empty_snapshot_fails_critical() -> None:
     assert finding.severity is Severity.CRITICAL
     assert "orders/orders-2.dump is empty (0 bytes)" in finding.message
     assert "orders/orders-1.dump before it holds 16.0 KiB" in finding.message
-    assert [p["problem"] for p in finding.evidence["problems"]] == ["empty"]
+    assert [p.problem for p in finding.evidence.problems] == ["empty"]
     assert finding.remediation and "Stop the sync" in finding.remediation
 
 
@@ -95,7 +95,7 @@ def test_snapshot_collapsed_against_the_previous_one_fails_critical_with_the_per
     assert finding.severity is Severity.CRITICAL
     assert "shrank by 97% against orders/orders-1.dump (1.9 GiB)" in finding.message
     assert "orders/orders-2.dump (57.2 MiB)" in finding.message
-    assert finding.evidence["ratio"] == 0.03
+    assert finding.evidence.ratio == 0.03
 
 
 def test_drop_just_within_max_size_drop_passes() -> None:
@@ -103,7 +103,7 @@ def test_drop_just_within_max_size_drop_passes() -> None:
     smaller = factories.snapshot("orders/orders-2.dump", size=500_000)
     finding = judge(previous, smaller, policy=Policy(max_size_drop=0.5))
     assert finding.status is Status.PASS
-    assert finding.evidence["ratio"] == 0.5
+    assert finding.evidence.ratio == 0.5
 
 
 def test_drop_just_beyond_max_size_drop_fails() -> None:
@@ -119,9 +119,9 @@ def test_sha256_sidecar_matching_the_s3_checksum_passes() -> None:
     sidecar = factories.sidecar_of(LATEST, "sha256", hex_digest("sha256", BODY))
     finding = judge(PREVIOUS, LATEST, protection=head, sidecar=sidecar)
     assert finding.status is Status.PASS
-    assert finding.evidence["sidecar_verdict"] == "match"
-    assert finding.evidence["compared_with"] == "sha256"
-    assert finding.evidence["sidecar"] == "orders/orders-2.dump.sha256"
+    assert finding.evidence.sidecar_verdict == "match"
+    assert finding.evidence.compared_with == "sha256"
+    assert finding.evidence.sidecar == "orders/orders-2.dump.sha256"
     assert "matches the SHA-256 checksum the store recorded" in finding.message
 
 
@@ -132,7 +132,7 @@ def test_sha256_sidecar_differing_from_the_s3_checksum_fails_critical() -> None:
     assert finding.status is Status.FAIL
     assert finding.severity is Severity.CRITICAL
     assert "not the one the backup job hashed" in finding.message
-    assert finding.evidence["store_digest"] == hex_digest("sha256", OTHER)
+    assert finding.evidence.store_digest == hex_digest("sha256", OTHER)
 
 
 def test_md5_sidecar_matching_the_gcs_md5_hash_passes() -> None:
@@ -140,7 +140,7 @@ def test_md5_sidecar_matching_the_gcs_md5_hash_passes() -> None:
     sidecar = factories.sidecar_of(LATEST, "md5", hex_digest("md5", BODY))
     finding = judge(PREVIOUS, LATEST, protection=head, sidecar=sidecar)
     assert finding.status is Status.PASS
-    assert finding.evidence["compared_with"] == "md5"
+    assert finding.evidence.compared_with == "md5"
 
 
 def test_md5_sidecar_differing_from_the_gcs_md5_hash_fails_critical() -> None:
@@ -156,7 +156,7 @@ def test_md5_sidecar_matching_a_single_part_s3_etag_passes() -> None:
     sidecar = factories.sidecar_of(LATEST, "md5", hex_digest("md5", BODY))
     finding = judge(PREVIOUS, LATEST, protection=head, sidecar=sidecar)
     assert finding.status is Status.PASS
-    assert finding.evidence["compared_with"] == "etag"
+    assert finding.evidence.compared_with == "etag"
 
 
 def test_md5_sidecar_differing_from_a_single_part_s3_etag_fails_and_mentions_encryption() -> None:
@@ -173,7 +173,7 @@ def test_multipart_etag_is_not_compared_and_the_sidecar_is_left_to_the_restore_d
     sidecar = factories.sidecar_of(LATEST, "md5", hex_digest("md5", BODY))
     finding = judge(PREVIOUS, LATEST, protection=head, sidecar=sidecar)
     assert finding.status is Status.PASS
-    assert finding.evidence["verified_by"] == "restore download"
+    assert finding.evidence.verified_by == "restore download"
 
 
 def test_sidecar_without_a_comparable_digest_passes_and_defers_to_the_restore_download() -> None:
@@ -181,8 +181,8 @@ def test_sidecar_without_a_comparable_digest_passes_and_defers_to_the_restore_do
     sidecar = factories.sidecar_of(LATEST, "sha256", hex_digest("sha256", BODY))
     finding = judge(PREVIOUS, LATEST, protection=head, sidecar=sidecar)
     assert finding.status is Status.PASS
-    assert finding.evidence["sidecar_verdict"] == "deferred"
-    assert finding.evidence["verified_by"] == "restore download"
+    assert finding.evidence.sidecar_verdict == "deferred"
+    assert finding.evidence.verified_by == "restore download"
     assert "restore drill verifies it" in finding.message
 
 
@@ -193,7 +193,7 @@ def test_every_problem_is_reported_in_one_finding_with_the_worst_severity() -> N
     finding = judge(PREVIOUS, tiny, protection=head, sidecar=sidecar)
     assert finding.status is Status.FAIL
     assert finding.severity is Severity.CRITICAL
-    problems = [p["problem"] for p in finding.evidence["problems"]]
+    problems = [p.problem for p in finding.evidence.problems]
     assert problems == ["shrank", "size_mismatch", "sidecar_mismatch"]
 
 
@@ -217,7 +217,7 @@ def test_an_empty_snapshot_still_fails_loudly_when_its_metadata_is_unreadable() 
     finding = judge(PREVIOUS, empty, protection=Unavailable(reason))
     assert finding.status is Status.FAIL
     assert finding.severity is Severity.CRITICAL
-    assert finding.evidence["not_verified"] == [reason]
+    assert list(finding.evidence.not_verified) == [reason]
     assert "is empty" in finding.message and f"Not verified: {reason}" in finding.message
 
 

@@ -40,7 +40,7 @@ def test_the_same_agent_against_a_compliance_locked_bucket_only_warns() -> None:
     finding = judge(trust.agent_target(trust.access(allowed=EVERYTHING), trust.locked_s3()))
     assert finding.status is Status.WARN
     assert "cannot destroy" in finding.message and "COMPLIANCE" in finding.message
-    assert finding.evidence["locked"] is True
+    assert finding.evidence.locked is True
 
 
 def test_probes_that_leave_bucket_configuration_unknown_still_warn_on_a_locked_bucket() -> None:
@@ -64,7 +64,7 @@ def test_a_read_only_agent_in_another_account_passes_naming_the_separation() -> 
     finding = judge(trust.agent_target(answers, trust.plain_s3()))
     assert finding.status is Status.PASS
     assert "another account: 222222222222" in finding.message
-    assert finding.evidence["evidence"][0] == "identity"
+    assert finding.evidence.evidence[0] == "identity"
 
 
 def test_delete_markers_alone_on_a_versioned_unlocked_bucket_warn() -> None:
@@ -152,4 +152,4 @@ def test_weakening_one_copy_while_another_copy_is_locked_is_high_not_critical() 
     )
     assert finding.status is Status.FAIL and finding.severity is Severity.HIGH
     assert "locked copies survive on vault-2" in finding.message
-    assert finding.evidence["other_immutable_copies"] == ["vault-2"]
+    assert list(finding.evidence.other_immutable_copies) == ["vault-2"]

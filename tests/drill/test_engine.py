@@ -1,12 +1,19 @@
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from drill.engine import _with_proof, evaluate
 from drill.facts import CollectedFacts, DatabaseTargetFacts, Unavailable, known
-from drill.model import Finding, Phase, Scope, Severity, Status
+from drill.model import Evidence, Finding, Phase, Scope, Severity, Status
 from drill.registry import Outcome, check
 from tests import factories
+
+
+@dataclass(frozen=True)
+class OnlyCopy(Evidence):
+    kind: ClassVar[str] = "escalates"
+    copies: int
 
 
 def _spec(function: object) -> object:
@@ -43,10 +50,11 @@ def needs_listing(facts: DatabaseTargetFacts) -> Iterator[Outcome]:
     scope=Scope.DATABASE_TARGET,
     remediation="Lock it.",
     phase=Phase.RESTORE,
+    evidence=(OnlyCopy,),
 )
 def escalates(facts: DatabaseTargetFacts) -> Iterator[Outcome]:
     """Overrides its severity."""
-    yield Outcome(Status.FAIL, "the only copy", {"copies": 1}, Severity.CRITICAL)
+    yield Outcome(Status.FAIL, "the only copy", OnlyCopy(copies=1), Severity.CRITICAL)
 
 
 def test_a_crashing_check_becomes_an_error_finding_not_a_missing_one() -> None:
@@ -66,7 +74,7 @@ def test_an_unavailable_fact_is_an_error_carrying_its_reason() -> None:
     facts = factories.database_target_facts(Unavailable("Bucket vault-bucket does not exist."))
     [finding] = evaluate(_spec(needs_listing), facts)  # type: ignore[arg-type]
     assert finding.status is Status.ERROR
-    assert finding.evidence["reason"] == "Bucket vault-bucket does not exist."
+    assert finding.evidence.reason == "Bucket vault-bucket does not exist."
     assert finding.remediation == "Grant the read."
 
 
@@ -79,7 +87,19 @@ def test_an_available_fact_lets_the_check_decide() -> None:
 def test_an_outcome_may_raise_the_severity() -> None:
     [finding] = evaluate(_spec(escalates), _facts())  # type: ignore[arg-type]
     assert finding.severity is Severity.CRITICAL
-    assert finding.evidence == {"copies": 1}
+    assert asdict(finding.evidence) == {"copies": 1}
+
+
+@check("undeclared", severity=Severity.LOW, scope=Scope.DATABASE_TARGET, remediation="Declare it.")
+def undeclared(facts: DatabaseTargetFacts) -> Iterator[Outcome]:
+    """Records evidence it does not declare."""
+    yield Outcome.passed("fine", OnlyCopy(copies=1))
+
+
+def test_evidence_a_check_does_not_declare_is_an_error_not_an_unreadable_record() -> None:
+    [finding] = evaluate(_spec(undeclared), _facts())  # type: ignore[arg-type]
+    assert finding.status is Status.ERROR
+    assert "does not declare" in finding.message and "OnlyCopy" in finding.message
 
 
 def _proof(last: datetime | Unavailable | None, findings: list[Finding], drilled: set[str]) -> object:

@@ -1,4 +1,4 @@
-"""The run history: history.jsonl is appended to, never rewritten, and survives a run killed mid-write."""
+"""The run history: history.jsonl is appended to, never rewritten, survives a run killed mid-write, and its drills are looked up per database."""
 
 from __future__ import annotations
 
@@ -7,73 +7,12 @@ import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from drill import history
 from drill.facts import PreviousDrill
-from drill.model import ConfigIdentity, DrillRun, Finding, Severity, Status
-
-DAY_1 = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
-SECRET = "hunter2-s3cr3t"
-DSN = f"postgresql://drill:{SECRET}@db.internal:5432/orders"
-
-
-def finding(check: str, status: Status, database: str | None = "orders", **evidence: Any) -> Finding:
-    return Finding(
-        check=check,
-        status=status,
-        severity=Severity.HIGH,
-        message=f"{check} on {database}: {status.value}",
-        database=database,
-        evidence=evidence,
-    )
-
-
-def restore(status: Status = Status.PASS, database: str = "orders", **evidence: Any) -> Finding:
-    fields: dict[str, Any] = {
-        "snapshot": f"{database}/{database}-1.dump",
-        "snapshot_size": 4096,
-        "source_target": "vault",
-        "download_seconds": 1.5,
-        "server_wait_seconds": 0.25,
-        "restore_seconds": 12.25,
-        "verify_seconds": 2.0,
-        "total_seconds": 16.0,
-        "rto_seconds": 3600.0,
-        "snapshot_age_seconds": 7200,
-    }
-    fields.update(evidence)
-    return finding("restore", status, database, **fields)
-
-
-def integrity(rows: dict[str, int], status: Status = Status.PASS, database: str = "orders") -> Finding:
-    return finding(
-        "integrity",
-        status,
-        database,
-        table_rows=rows,
-        total_rows=sum(rows.values()),
-        data_age_seconds=5400,
-    )
-
-
-def run(run_id: str, day: int, *findings: Finding, command: str = "run") -> DrillRun:
-    started = DAY_1 + timedelta(days=day - 1)
-    return DrillRun(
-        run_id=run_id,
-        command=command,
-        started_at=started,
-        finished_at=started + timedelta(minutes=5, seconds=1.2345),
-        config=ConfigIdentity(path="/etc/drill/drill.toml", sha256="ab" * 32),
-        drill_version="0.1.0",
-        findings=findings,
-    )
-
-
-def record(report_dir: Path, *runs: DrillRun) -> None:
-    for each in runs:
-        history.append(report_dir, history.summary(each))
-
+from drill.model import DrillRun, Status
+from drill.reports import history_line
+from tests.drill.history_runs import DAY_1, finding, integrity, record, restore, run
 
 # Appending and reading.
 
@@ -108,7 +47,7 @@ def test_a_torn_last_line_spoils_neither_earlier_entries_nor_the_next_append(tmp
     path = tmp_path / history.HISTORY_FILE
     intact = path.read_bytes()
     # A run killed in the middle of its write: part of a line, no newline.
-    torn = json.dumps(history.summary(run("r3", 3, restore(), integrity({"public.orders": 1}))))
+    torn = json.dumps(history_line.summary(run("r3", 3, restore(), integrity({"public.orders": 1}))))
     with path.open("ab") as handle:
         handle.write(torn[: len(torn) // 2].encode())
 
@@ -240,110 +179,6 @@ def test_an_entry_without_a_finish_time_is_not_a_drill(tmp_path: Path) -> None:
     assert history.last_passing_drill(tmp_path, "orders") is None
 
 
-# The summary line.
-
-
-def test_summary_records_the_verdict_and_each_drill_in_brief(tmp_path: Path) -> None:
-    the_run = run(
-        "r1",
-        1,
-        restore(),
-        integrity({"public.orders": 100, "public.lines": 400}, Status.WARN),  # stale data: a warning
-        restore(database="billing"),
-        finding("integrity", Status.ERROR, "billing"),  # could not verify: not a pass
-        finding("freshness", Status.FAIL, "orders"),
-        finding("immutability", Status.PASS, None),
-    )
-
-    line = history.summary(the_run)
-
-    assert line["schema"] == "drill.history/v1"
-    assert (line["run_id"], line["command"], line["status"]) == ("r1", "run", "fail")
-    assert line["started_at"] == "2026-11-01T03:00:00+00:00"
-    assert line["duration_seconds"] == 301.235
-    assert line["config_sha256"] == "ab" * 32
-    assert line["counts"] == {"pass": 3, "warn": 1, "fail": 1, "error": 1, "skipped": 0}
-    assert line["failing"] == [
-        {"check": "integrity", "status": "error", "database": "billing", "target": None, "agent": None},
-        {"check": "freshness", "status": "fail", "database": "orders", "target": None, "agent": None},
-    ]
-    assert line["drills"]["orders"] == {
-        "passed": True,
-        "snapshot": "orders/orders-1.dump",
-        "snapshot_size": 4096,
-        "source_target": "vault",
-        "download_seconds": 1.5,
-        "server_wait_seconds": 0.25,
-        "restore_seconds": 12.25,
-        "verify_seconds": 2.0,
-        "total_seconds": 16.0,
-        "rto_seconds": 3600.0,
-        "snapshot_age_seconds": 7200,
-        "table_rows": {"public.orders": 100, "public.lines": 400},
-        "total_rows": 500,
-        "data_age_seconds": 5400,
-    }
-    assert line["drills"]["billing"]["passed"] is False
-    assert set(line["drills"]) == {"orders", "billing"}  # posture findings are not drills
-
-    history.append(tmp_path, line)
-    assert [entry["run_id"] for entry in history.entries(tmp_path)] == ["r1"]
-    assert history.last_passing_drill(tmp_path, "orders") == the_run.finished_at
-    assert history.last_passing_drill(tmp_path, "billing") is None
-
-
-def test_summary_never_carries_secret_values(tmp_path: Path) -> None:
-    leaky = Finding(
-        check="restore",
-        status=Status.FAIL,
-        severity=Severity.CRITICAL,
-        message=f"Restore drill failed at restore: could not connect to {DSN}",
-        database="orders",
-        evidence={
-            "snapshot": "orders/orders-1.dump",
-            "source_target": "vault",
-            "dsn": DSN,
-            "password": SECRET,
-            "environment": {"PGPASSWORD": SECRET, "AWS_SECRET_ACCESS_KEY": SECRET},
-            "failure": f"psql: error: password authentication failed ({SECRET})",
-        },
-        remediation=f"Try PGPASSWORD={SECRET} psql {DSN}",
-    )
-    agent = Finding(
-        check="trust_separation",
-        status=Status.FAIL,
-        severity=Severity.CRITICAL,
-        message=f"Agent ci holds key AKIA... with secret {SECRET} that can delete backups",
-        target="vault",
-        agent="ci",
-        evidence={"secret_access_key": SECRET, "session_token": SECRET},
-    )
-    integrity_leak = Finding(
-        check="integrity",
-        status=Status.PASS,
-        severity=Severity.HIGH,
-        message="ok",
-        database="orders",
-        evidence={"table_rows": {"public.orders": 3}, "total_rows": 3, "conninfo": DSN},
-    )
-    the_run = run("r1", 1, leaky, agent, integrity_leak)
-
-    line = history.summary(the_run)
-    history.append(tmp_path, line)
-
-    written = (tmp_path / history.HISTORY_FILE).read_text(encoding="utf-8")
-    assert SECRET not in written
-    assert "db.internal" not in written  # not even the DSN's host
-    assert "PGPASSWORD" not in written
-    # What it does keep is the judgement and the whom.
-    assert line["failing"] == [
-        {"check": "restore", "status": "fail", "database": "orders", "target": None, "agent": None},
-        {"check": "trust_separation", "status": "fail", "database": None, "target": "vault", "agent": "ci"},
-    ]
-    assert line["drills"]["orders"]["passed"] is False
-    assert line["drills"]["orders"]["table_rows"] == {"public.orders": 3}
-
-
 def test_a_malformed_drill_entry_is_skipped_not_fatal(tmp_path: Path) -> None:
     history.append(
         tmp_path, {"run_id": "bad", "finished_at": "not a date", "drills": {"orders": {"passed": True}}}
@@ -418,3 +253,13 @@ def test_the_previous_run_is_the_last_of_the_same_command_over_the_same_database
     assert previous("orders") == "r1"  # r2 was a check, r3 covered billing too
     assert previous("billing", "orders") == "r3"
     assert previous("ledger") is None
+
+
+def test_lines_the_released_drill_wrote_still_load(tmp_path: Path) -> None:
+    released = Path(__file__).resolve().parents[1] / "reports" / "fixtures" / "history-0.1.0.jsonl"
+    (tmp_path / history.HISTORY_FILE).write_bytes(released.read_bytes())
+    finished = datetime(2026, 12, 5, 19, 51, 23, 669065, tzinfo=UTC)
+    assert history.last_passing_drills(tmp_path) == {"shop": finished, "billing": finished}
+    previous = history.previous_drill(tmp_path, "shop")
+    assert previous is not None and previous.run_id == "20261205T195120Z-194f5f5e"
+    assert previous.table_rows["public.orders"] == 3000

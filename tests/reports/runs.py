@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from drill import evidence
 from drill.model import (
     CheckInfo,
     ConfigIdentity,
@@ -14,6 +16,7 @@ from drill.model import (
     Coverage,
     CoveredDatabase,
     DrillRun,
+    Evidence,
     Finding,
     Phase,
     Scope,
@@ -71,6 +74,58 @@ CHECKS = (
 )
 
 
+# Every field the restore and integrity checks record, blank: a builder names only what its test reads.
+RESTORE_FIELDS: Mapping[str, Any] = {
+    "source_target": None,
+    "snapshot": None,
+    "snapshot_size": None,
+    "snapshot_created_at": None,
+    "snapshot_age_seconds": None,
+    "dump_format": None,
+    "dump_version": None,
+    "download_seconds": 0.0,
+    "server_wait_seconds": 0.0,
+    "restore_seconds": 0.0,
+    "verify_seconds": 0.0,
+    "total_seconds": 0.0,
+    "rto_seconds": None,
+    "failed_stage": None,
+    "total_rows": None,
+    "tables": None,
+    "kept": None,
+}
+INTEGRITY_FIELDS: Mapping[str, Any] = {
+    "table_rows": {},
+    "total_rows": 0,
+    "previous_drill": None,
+    "previous_total_rows": None,
+    "indexes_checked": 0,
+    "queries": [],
+    "sequences_checked": 0,
+    "recovery_point": None,
+    "data_age_seconds": None,
+    "snapshot_age_seconds": None,
+    "problems": [],
+}
+_BLANK_FIELDS = {"restore": RESTORE_FIELDS, "integrity": INTEGRITY_FIELDS}
+
+
+def recorded(check: str, fields: Mapping[str, Any] | None) -> Evidence | None:
+    """``fields`` as a run record of ``check`` holds them, read back as drill reads run records.
+
+    The restore and integrity checks' fields not named take blank values. A field the check does
+    not record keeps the whole evidence raw (UnparsedEvidence), as a foreign record would.
+    """
+    if not fields:
+        return None
+    written = json.dumps({**_BLANK_FIELDS.get(check, {}), **fields}, default=_isoformat)
+    return evidence.from_json(json.loads(written), check)
+
+
+def _isoformat(value: datetime) -> str:
+    return value.isoformat()
+
+
 def at(days: float = 0, hours: float = 0) -> datetime:
     """A moment in the quarter: ``at(3, 2)`` is 2026-07-04 02:00 UTC."""
     return Q3_START + timedelta(days=days, hours=hours)
@@ -100,7 +155,7 @@ def finding(
         target=target,
         database=database,
         agent=agent,
-        evidence=dict(evidence or {}),
+        evidence=recorded(check, evidence),
     )
 
 

@@ -21,10 +21,8 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
@@ -35,152 +33,20 @@ from tests.browser import colour_share, is_blank, print_to_pdf, render, require_
 from tests.conftest import ADMIN_KEYS
 from tests.drill.restore.conftest import postmasters_under
 from tests.helpers import iam_user_keys
-from tests.pg_dumps import Dumps, dumps_for, throwaway_cluster
-
-HERE = Path(__file__).resolve().parent
-# Hostile names: a snapshot key and an integrity query that would run script if not escaped.
-HOSTILE_KEY = "orders/orders-<img src=x onerror=alert(1)>-{n}.dump"
-HOSTILE_QUERY = '<script>alert("query")</script>'
-EVERYTHING = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": ["s3:*", "sts:*", "iam:*"], "Resource": "*"}],
-}
-RED = (0xB9, 0x1C, 0x1C)  # the fail banner, --fail in _style.css
-GREEN = (0x15, 0x80, 0x3D)  # the pass banner
-
-CONFIG = """
-[report]
-dir = "reports"
-
-[policy]
-copies = 3
-media = 2
-offsite = 1
-immutable = 1
-max_age = "3d"
-min_retention = "30d"
-
-[restore]
-work_dir = "{work_dir}"
-run_as = "postgres"
-
-[[targets]]
-name = "vault"
-type = "s3"
-bucket = "vault"
-region = "us-east-1"
-endpoint_url = "{s3}"
-site = "aws:111111111111:eu-west-1"
-credentials = {{ access_key_id_env = "DRILL_KEY", secret_access_key_env = "DRILL_SECRET" }}
-
-[[targets]]
-name = "locked"
-type = "s3"
-bucket = "locked"
-region = "us-east-1"
-endpoint_url = "{s3}"
-site = "aws:222222222222:eu-central-1"
-credentials = {{ access_key_id_env = "DRILL_KEY", secret_access_key_env = "DRILL_SECRET" }}
-
-[[targets]]
-name = "archive"
-type = "gcs"
-bucket = "archive"
-endpoint_url = "{gcs}"
-site = "gcp:backups:europe-west4"
-credentials = {{ anonymous = true }}
-
-[[targets]]
-name = "nas"
-type = "filesystem"
-path = "nas"
-site = "office"
-media = "disk"
-
-[[databases]]
-name = "orders"
-site = "aws:111111111111:eu-west-1"
-targets = ["vault", "locked", "archive", "nas"]
-snapshot_pattern = "orders/*.dump"
-restore_from = "vault"
-rto = "10m"
-recovery_point_columns = ["orders.placed_at"]
-[[databases.checks]]
-name = '{query}'
-sql = "SELECT count(*) FROM orders"
-expect = ">= 1"
-
-[[databases]]
-name = "billing"
-site = "office-db"
-targets = ["nas"]
-snapshot_pattern = "billing/*.sql.gz"
-copies = 1
-media = 1
-offsite = 1
-immutable = 0
-
-[[agents]]
-name = "deployer"
-credentials = {{ access_key_id_env = "DEPLOYER_KEY", secret_access_key_env = "DEPLOYER_SECRET" }}
-"""
-
-
-@dataclass(frozen=True)
-class Estate:
-    root: Path
-    config: Path
-    reports: Path
-    environ: dict[str, str]
-    results: tuple[subprocess.CompletedProcess[str], ...]  # one per drill run, oldest first
-
-    @property
-    def runs(self) -> list[Path]:
-        return sorted((self.reports / "runs").iterdir())
-
-    @property
-    def secrets(self) -> dict[str, str]:
-        """Every secret value and full access key id the config's environment holds."""
-        return {name: value for name, value in self.environ.items() if name.endswith(("_SECRET", "_KEY"))}
-
-
-def _shrunk_dump(dumps: Dumps, out: Path) -> Path:
-    """The shop database with nine in ten orders gone: what a broken backup job would upload."""
-    with throwaway_cluster(dumps.bin_dir) as socket_dir:
-        environ = {**os.environ, "PGHOST": str(socket_dir), "PGUSER": "postgres"}
-        for command in (
-            ["createdb", "shop"],
-            ["pg_restore", "--no-owner", "-d", "shop", str(dumps.custom)],
-            ["psql", "-q", "-d", "shop", "-c", "DELETE FROM orders WHERE id > 300"],
-            ["pg_dump", "-Fc", "-Z", "9", "-f", str(out), "shop"],
-        ):
-            subprocess.run(
-                [dumps.tool(command[0]), *command[1:]], env=environ, check=True, capture_output=True
-            )
-    return out
-
-
-def _upload(s3: Any, gcs_bucket: Any, nas: Path, key: str, body: bytes) -> None:
-    s3.put_object(Bucket="vault", Key=key, Body=body)
-    s3.put_object(Bucket="locked", Key=key, Body=body)  # the default COMPLIANCE retention applies
-    gcs_bucket.blob(key).upload_from_string(body)
-    path = nas / key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(body)
-
-
-def _drill(
-    estate_root: Path, config: Path, environ: dict[str, str], *extra: str
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "drill", "run", "-c", str(config), *extra],
-        cwd=estate_root,
-        env={"PATH": os.environ["PATH"], "CI": os.environ.get("CI", ""), **environ},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+from tests.pg_dumps import dumps_for
+from tests.reports.end_to_end_estate import (
+    CONFIG,
+    EVERYTHING,
+    GREEN,
+    HERE,
+    HOSTILE_KEY,
+    HOSTILE_QUERY,
+    RED,
+    Estate,
+    run_drill,
+    shrunk_dump,
+    upload,
+)
 
 
 @pytest.fixture(scope="module")
@@ -239,7 +105,7 @@ def estate(
     billing = nas / "billing" / "billing-1.sql.gz"
     billing.parent.mkdir(parents=True)
     billing.write_bytes(dumps.plain_gz.read_bytes())
-    shrunk = _shrunk_dump(dumps, root / "shrunk.dump")
+    shrunk = shrunk_dump(dumps, root / "shrunk.dump")
     requests.post(
         f"{moto_endpoint}/moto-api/reset-auth", data="0", headers={"Content-Type": "text/plain"}, timeout=10
     ).raise_for_status()
@@ -248,11 +114,11 @@ def estate(
         for number, body in enumerate(
             (dumps.custom.read_bytes(), dumps.custom.read_bytes(), shrunk.read_bytes()), start=1
         ):
-            _upload(writer, archive, nas, HOSTILE_KEY.format(n=number), body)
+            upload(writer, archive, nas, HOSTILE_KEY.format(n=number), body)
             extra = (
                 ("--junit", str(root / "junit.xml"), "--json", str(root / "run.json")) if number == 3 else ()
             )
-            results.append(_drill(root, config, environ, *extra))
+            results.append(run_drill(root, config, environ, *extra))
             time.sleep(1.1)  # the next snapshot must be strictly newer (S3 keeps whole seconds)
         yield Estate(root, config, root / "reports", environ, tuple(results))
     finally:

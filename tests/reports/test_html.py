@@ -25,6 +25,7 @@ from drill.model import (
 from drill.reports.html import environment, render_index, render_report
 from drill.reports.index_view import index_view
 from drill.reports.json_report import parse_json, render_json
+from tests.reports.runs import recorded
 
 HOSTILE = '<script>alert("x")</script>'
 STARTED = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
@@ -55,7 +56,7 @@ def hostile_run(*, findings: tuple[Finding, ...] | None = None) -> DrillRun:
                 Severity.CRITICAL,
                 HOSTILE,
                 database="orders",
-                evidence=evidence,
+                evidence=recorded("copies_3_2_1", evidence),
                 remediation=HOSTILE,
             ),
             Finding(
@@ -64,7 +65,10 @@ def hostile_run(*, findings: tuple[Finding, ...] | None = None) -> DrillRun:
                 Severity.HIGH,
                 "bad",
                 database="orders",
-                evidence={"queries": [{"name": HOSTILE, "expect": "> 0", "value": None, "error": HOSTILE}]},
+                evidence=recorded(
+                    "integrity",
+                    {"queries": [{"name": HOSTILE, "expect": "> 0", "value": None, "error": HOSTILE}]},
+                ),
             ),
             Finding(
                 "restore",
@@ -72,7 +76,7 @@ def hostile_run(*, findings: tuple[Finding, ...] | None = None) -> DrillRun:
                 Severity.CRITICAL,
                 "restored",
                 database="orders",
-                evidence={"snapshot": HOSTILE},
+                evidence=recorded("restore", {"snapshot": HOSTILE}),
             ),
             Finding(
                 "trust_separation", Status.WARN, Severity.HIGH, HOSTILE, agent="deployer", target="vault"

@@ -20,6 +20,7 @@ from drill.model import (
     Status,
 )
 from drill.reports.json_report import RunRecordError, parse_json, render_json, run_from_dict, run_to_dict
+from tests.reports.runs import recorded
 
 STARTED = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
 RUN = DrillRun(
@@ -36,7 +37,7 @@ RUN = DrillRun(
             Severity.CRITICAL,
             "failed",
             database="orders",
-            evidence={"total_seconds": 1.5},
+            evidence=recorded("restore", {"total_seconds": 1.5}),
             remediation="Fix it.",
         ),
         Finding("trust_separation", Status.PASS, Severity.HIGH, "fine", agent="deployer", target="vault"),

@@ -12,8 +12,9 @@ from xml.etree import ElementTree
 import pytest
 import xmlschema
 
-from drill.model import ConfigIdentity, DrillRun, Finding, Severity, Status
+from drill.model import ConfigIdentity, DrillRun, Finding, Severity, Status, UnparsedEvidence
 from drill.reports.junit import render_junit
+from tests.reports.runs import recorded
 
 SCHEMA = xmlschema.XMLSchema(Path(__file__).with_name("junit.xsd"))
 STARTED = datetime(2026, 11, 1, 3, 0, 5, 250_000, tzinfo=UTC)
@@ -27,6 +28,8 @@ def finding(
     message: str | None = None,
     **overrides: Any,
 ) -> Finding:
+    if isinstance(overrides.get("evidence"), dict):
+        overrides["evidence"] = recorded(check, overrides["evidence"])
     return Finding(
         check=check,
         status=status,
@@ -337,7 +340,8 @@ def test_evidence_with_datetimes_enums_and_tuples_is_indented_json() -> None:
         "retention": timedelta(days=1),
         "path": Path("/backups/orders"),
     }
-    case = only_case(render_junit(run_of(finding(status=Status.FAIL, evidence=evidence))))
+    kept_raw = UnparsedEvidence(evidence, "values JSON cannot hold natively")
+    case = only_case(render_junit(run_of(finding(status=Status.FAIL, evidence=kept_raw))))
 
     text = case[0].text or ""
     evidence_json = json.loads(text.split("Evidence:\n", 1)[1])

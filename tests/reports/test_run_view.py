@@ -19,12 +19,16 @@ from drill.model import (
     Severity,
     Status,
 )
-from drill.reports.run_view import MAX_TABLES, report_view
+from drill.reports.drill_view import MAX_TABLES
+from drill.reports.run_view import report_view
+from tests.reports.runs import recorded
 
 STARTED = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
 
 
 def finding(check: str, status: Status, severity: Severity = Severity.HIGH, **fields: Any) -> Finding:
+    if "evidence" in fields:
+        fields["evidence"] = recorded(check, fields["evidence"])
     return Finding(check=check, status=status, severity=severity, message=f"{check} {status.value}", **fields)
 
 

@@ -226,7 +226,7 @@ def test_queries_pass_fail_and_error_and_every_one_is_run(server: ScratchServer)
 
     finding = judged(database, found)
     assert finding.status is Status.FAIL
-    assert finding.evidence["problems"] == [
+    assert list(finding.evidence.problems) == [
         "query 'missing_table' failed: relation \"order_items\" does not exist",
         f"query 'bad_sql' failed: {verdicts['bad_sql'][2]}",
         "query 'too_few_lines' returned 700, expected >= 1000",
@@ -271,7 +271,7 @@ def test_sequences_behind_their_column_are_detected(server: ScratchServer) -> No
         # public.credits_id_seq counts down: compared with the column's maximum it would always
         # look behind, so it is not compared at all.
     }
-    assert judged(factories.database("counters"), found).evidence["problems"] == [
+    assert list(judged(factories.database("counters"), found).evidence.problems) == [
         "sequence public.invoices_id_seq is at 12 but public.invoices.id already holds 40",
         "sequence public.refunds_id_seq is at None but public.refunds.id already holds 3",
     ]
