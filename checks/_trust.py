@@ -12,6 +12,9 @@ its effect on *this* bucket:
 - HIDE: data can be hidden (delete markers, new versions), removed after its lock has passed, or
   backups written later protected less, but every version locked now survives its full period;
 - NONE: the bucket's protection makes the permission harmless.
+
+A way to gain any permission (an IAM change, a role to assume, code run as another role; see
+``Access.escalation``) counts as the worst effect any permission has on this bucket.
 """
 
 from __future__ import annotations
@@ -149,7 +152,21 @@ class PermissionRow:
     answer: Answer
     source: str  # an EvidenceSource value, as the run record spells it
     detail: str
-    effect: str  # none, hide, weaken or destroy
+    effect: str  # none, hide, weaken or destroy; "escalate" for a way to gain any permission
+    grant: str = ""  # the policy and statement that grants it (or whose Deny refuses it)
+    via: tuple[str, ...] = ()  # the roles assumed on the way, in order
+
+
+def chain(who: str, answer: PermissionAnswer) -> str:
+    """``ci-agent -> assume backup-admin -> s3:DeleteObjectVersion``: how the principal gets the permission."""
+    steps = [who] if who else []
+    steps += [f"assume {role}" for role in answer.via]
+    steps.append(answer.permission)
+    return " -> ".join(steps)
+
+
+def granted(answer: PermissionAnswer) -> str:
+    return f"; granted by {answer.grant}" if answer.grant and answer.answer is Answer.ALLOWED else ""
 
 
 @dataclass
@@ -160,6 +177,7 @@ class Assessment:
     unknown: dict[Effect, list[str]] = field(default_factory=dict)
     denied: list[str] = field(default_factory=list)
     evidence: list[PermissionRow] = field(default_factory=list)
+    escalation: list[PermissionRow] = field(default_factory=list)  # ways to gain any permission
 
     def worst_allowed(self) -> Effect:
         return max((effect for effect, items in self.allowed.items() if items), default=Effect.NONE)
@@ -171,7 +189,8 @@ class Assessment:
         return "; ".join((self.unknown if unknown else self.allowed).get(effect, []))
 
 
-def assess(access: Access, storage: TargetFacts, locked: bool) -> Assessment:
+def assess(access: Access, storage: TargetFacts, locked: bool, who: str = "") -> Assessment:
+    """Each answer classed by its effect on this bucket; lines name the chain and the granting statement."""
     effects = effects_for(storage, locked)
     catalogue = GCS_DESTRUCTIVE if storage.target.type is TargetType.GCS else S3_DESTRUCTIVE
     result = Assessment()
@@ -181,13 +200,41 @@ def assess(access: Access, storage: TargetFacts, locked: bool) -> Assessment:
         )
         effect, meaning = effects[permission]
         result.evidence.append(
-            PermissionRow(permission, answer.answer, answer.source.value, answer.detail, effect.name.lower())
+            PermissionRow(
+                permission,
+                answer.answer,
+                answer.source.value,
+                answer.detail,
+                effect.name.lower(),
+                answer.grant,
+                answer.via,
+            )
         )
-        line = f"{permission} ({meaning})"
+        line = f"{chain(who, answer)} ({meaning}{granted(answer)})"
         if answer.answer is Answer.ALLOWED:
             result.allowed.setdefault(effect, []).append(line)
         elif answer.answer is Answer.UNKNOWN:
-            result.unknown.setdefault(effect, []).append(f"{permission}: {answer.detail}")
+            result.unknown.setdefault(effect, []).append(f"{chain(who, answer)}: {answer.detail}")
         else:
             result.denied.append(permission)
+    # Whoever can grant itself any permission can do the worst any permission does to this bucket.
+    worst = max(effect for effect, _ in effects.values())
+    for answer in access.escalation:
+        result.escalation.append(
+            PermissionRow(
+                answer.permission,
+                answer.answer,
+                answer.source.value,
+                answer.detail,
+                "escalate",
+                answer.grant,
+                answer.via,
+            )
+        )
+        if answer.answer is Answer.ALLOWED:
+            result.allowed.setdefault(worst, []).append(
+                f"{chain(who, answer)} (one step from any permission: {answer.detail})"
+            )
+        elif answer.answer is Answer.UNKNOWN:
+            result.unknown.setdefault(worst, []).append(f"{chain(who, answer)}: {answer.detail}")
     return result

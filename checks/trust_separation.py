@@ -1,11 +1,14 @@
 """trust_separation: an agent's credentials cannot destroy or weaken the backups on a target.
 
-Judged from evidence in this order of strength, each named in the finding: who the credentials
-are (their account against the bucket owner's, their principal against the backup writer's and
-drill's own), then the provider's own permission answers (IAM policy simulation, GCS
-testIamPermissions), what the bucket policy allows another account at all, and safe live probes.
-The answers are judged against the bucket's protection (see checks._trust): an agent that may
-delete but whose target is locked in COMPLIANCE can hide versions, not destroy them.
+Judged on the real backup keys from evidence in this order of strength, each named in the
+finding: who the credentials are (their principal against the backup writer's), the provider's
+own permission answers (IAM policy simulation, GCS testIamPermissions), every policy that can
+grant the principal anything, read and evaluated by drill (identity policies with its groups',
+the bucket policy and ACL: "nothing grants it" is a denial), and probes of the real keys that
+cannot change them. What the principal could become one step away (an IAM change, a role it may
+assume) counts as what that would let it do. The answers are judged against the bucket's
+protection (see checks._trust): an agent that may delete but whose target is locked in
+COMPLIANCE can hide versions, not destroy them.
 """
 
 from __future__ import annotations
@@ -45,7 +48,9 @@ class AgentAccessEvidence(Evidence):
     agent_identity: IdentityRow | UnknownIdentity
     owner_account: str | None
     drill_identity: IdentityRow | None = None
+    owner_evidence: str = ""  # how the owner was established, or why it is unknown
     permissions: tuple[PermissionRow, ...] = ()
+    escalation: tuple[PermissionRow, ...] = ()  # ways to gain more: IAM changes, roles it may assume
     gaps: tuple[str, ...] = ()  # why evidence is missing, e.g. a denied iam:SimulatePrincipalPolicy
     locked: bool | None = None
     other_immutable_copies: tuple[str, ...] = ()
@@ -54,7 +59,7 @@ class AgentAccessEvidence(Evidence):
 
 @dataclass(frozen=True)
 class NoCredentialsEvidence(Evidence):
-    """The agent holds no credentials of the target's cloud."""
+    """The agent holds only credentials of another cloud than the target's."""
 
     kind: ClassVar[str] = "trust_separation.no_credentials"
     evidence: tuple[str, ...]
@@ -88,11 +93,9 @@ def trust_separation(facts: AgentTargetFacts) -> Iterator[Outcome]:
         yield _filesystem(facts)
         return
     if facts.access is None:
-        provider = facts.agent.credentials.provider
         yield Outcome.passed(
-            f"Agent {facts.agent.name} holds no {_cloud(facts)} credentials "
-            f"({'none configured' if provider is None else provider + ' credentials only'}); "
-            f"it cannot act on {facts.target.name}.",
+            f"Agent {facts.agent.name} holds {facts.agent.credentials.provider} credentials only, no "
+            f"{_cloud(facts)} credentials; it cannot act on {facts.target.name}.",
             NoCredentialsEvidence(evidence=("credential kind",)),
         )
         return
@@ -102,8 +105,18 @@ def trust_separation(facts: AgentTargetFacts) -> Iterator[Outcome]:
         agent_identity=_identity(identity),
         owner_account=facts.owner_account,
         drill_identity=_known_identity(facts.verifier) if isinstance(facts.verifier, Identity) else None,
+        owner_evidence=access.owner_evidence,
     )
-    if isinstance(identity, Identity) and facts.target.writer and identity.principal == facts.target.writer:
+    if isinstance(identity, Unavailable) and not facts.agent.credentials.configured:
+        yield Outcome.errored(
+            f"Agent {facts.agent.name} names no credentials, so it holds whatever the SDK's default "
+            f"chain finds where it runs (environment, shared files, web identity, instance role); drill "
+            f"could not load that chain ({identity.reason}) and cannot judge what it cannot load. Name "
+            "the agent's credentials.",
+            replace(evidence, gaps=tuple(access.gaps)),
+        )
+        return
+    if isinstance(identity, Identity) and facts.target.writer and identity.acts_as(facts.target.writer):
         yield Outcome(
             Status.FAIL,
             f"Agent {facts.agent.name} acts as {identity.principal}, the principal that writes the backups "
@@ -120,10 +133,11 @@ def trust_separation(facts: AgentTargetFacts) -> Iterator[Outcome]:
             evidence,
         )
         return
-    assessment = assess(access, facts.storage, locked)
+    assessment = assess(access, facts.storage, locked, who=facts.agent.name)
     evidence = replace(
         evidence,
         permissions=tuple(assessment.evidence),
+        escalation=tuple(assessment.escalation),
         gaps=tuple(access.gaps),
         locked=locked,
         other_immutable_copies=tuple(_other_locked(facts)),
@@ -198,7 +212,8 @@ def _verdict(
         )
     return Outcome.passed(
         f"{who} cannot delete or weaken the backups on {where}{separation}: "
-        f"{len(assessment.denied)} destructive permissions denied ({', '.join(evidence.evidence)}).",
+        f"{len(assessment.denied)} destructive permissions denied on the backup keys, and nothing "
+        f"grants it more one step away ({', '.join(evidence.evidence)}).",
         evidence,
     )
 

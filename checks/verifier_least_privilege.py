@@ -1,8 +1,9 @@
 """verifier_least_privilege: drill's own credentials can only read the backups.
 
-drill never writes to a target, so any destructive permission its credentials hold is a risk with
-no use: whoever obtains them (from a CI variable, a pod, a laptop) could use it. The same evidence
-as for agents: IAM policy simulation, GCS testIamPermissions, the bucket policy, safe probes.
+drill never writes to a target, so any destructive permission its credentials hold, or any way to
+gain one (an IAM change, a role it may assume), is a risk with no use: whoever obtains them (from a
+CI variable, a pod, a laptop) could use it. The same evidence as for agents: IAM policy
+simulation, GCS testIamPermissions, the policies drill reads and evaluates, probes of the real keys.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class VerifierAccessEvidence(Evidence):
     permissions: tuple[PermissionRow, ...]
     gaps: tuple[str, ...]
     locked: bool | None
+    escalation: tuple[PermissionRow, ...] = ()  # ways to gain more: IAM changes, roles it may assume
 
 
 @dataclass(frozen=True)
@@ -44,9 +46,10 @@ class VerifierPathEvidence(Evidence):
     remediation=(
         "Give drill read-only credentials: on S3 s3:ListBucket, s3:GetObject, s3:GetObjectVersion, "
         "s3:GetBucketVersioning, s3:GetBucketObjectLockConfiguration, s3:GetLifecycleConfiguration, "
-        "s3:GetObjectRetention, s3:GetObjectLegalHold, s3:GetBucketPolicy, s3:GetBucketAcl (and "
-        "iam:SimulatePrincipalPolicy for the trust evidence); on GCS roles/storage.objectViewer plus "
-        "storage.buckets.get. Drop every permission the finding names."
+        "s3:GetObjectRetention, s3:GetObjectLegalHold, s3:GetBucketPolicy, s3:GetBucketAcl (and, "
+        "for the trust evidence, iam:GetAccountAuthorizationDetails or iam:Get*/iam:List*, and "
+        "iam:SimulatePrincipalPolicy); on GCS roles/storage.objectViewer plus storage.buckets.get. "
+        "Drop every permission the finding names, and any IAM write or role it may assume."
     ),
     evidence=(VerifierAccessEvidence, VerifierPathEvidence),
 )
@@ -70,20 +73,30 @@ def verifier_least_privilege(facts: VerifierTargetFacts) -> Iterator[Outcome]:
         return
     access = known(facts.access)
     locked = proven_immutable(facts.storage)
-    assessment = assess(access, facts.storage, bool(locked))
+    assessment = assess(access, facts.storage, bool(locked), who="drill")
     allowed = [
         line for effect in Effect if effect is not Effect.NONE for line in assessment.allowed.get(effect, [])
     ]
     harmless = assessment.allowed.get(Effect.NONE, [])
     evidence = VerifierAccessEvidence(
-        permissions=tuple(assessment.evidence), gaps=tuple(access.gaps), locked=locked
+        permissions=tuple(assessment.evidence),
+        gaps=tuple(access.gaps),
+        locked=locked,
+        escalation=tuple(assessment.escalation),
     )
-    if allowed or harmless:
+    if allowed:
+        yield Outcome(
+            Status.FAIL,
+            f"drill's credentials for {facts.target.name} could change or destroy what drill only reads; "
+            f"drop {', '.join(_names(allowed))}: {'; '.join(allowed + harmless)}.",
+            evidence,
+        )
+        return
+    if harmless:
         yield Outcome(
             Status.WARN,
-            f"drill's credentials for {facts.target.name} hold permissions it never uses; drop "
-            f"{', '.join(line.split(' (', 1)[0] for line in allowed + harmless)}: "
-            f"{'; '.join(allowed + harmless)}.",
+            f"drill's credentials for {facts.target.name} hold permissions it never uses, harmless on "
+            f"this bucket today; drop {', '.join(_names(harmless))}: {'; '.join(harmless)}.",
             evidence,
         )
         return
@@ -96,6 +109,12 @@ def verifier_least_privilege(facts: VerifierTargetFacts) -> Iterator[Outcome]:
         return
     yield Outcome.passed(
         f"drill's credentials for {facts.target.name} hold none of the {len(assessment.denied)} destructive "
-        "permissions drill asks about.",
+        "permissions drill asks about on the backup keys, and nothing grants them more one step away "
+        f"(evidence: {', '.join(sorted({row.source for row in assessment.evidence}))}).",
         evidence,
     )
+
+
+def _names(lines: list[str]) -> list[str]:
+    """The permission (or the chain's last step) each line is about."""
+    return list(dict.fromkeys(line.split(" (", 1)[0].split(" -> ")[-1] for line in lines))

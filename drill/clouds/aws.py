@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, overload
+from urllib.parse import urlsplit
 
 import boto3
 import botocore.session
@@ -129,6 +131,38 @@ def s3_client(
 ) -> S3Client:
     return client(
         session, "s3", target.endpoint_url, target.region, max_attempts=max_attempts, pool_size=pool_size
+    )
+
+
+_AWS_HOSTS = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
+
+
+def is_aws_endpoint(url: str | None) -> bool:
+    """Whether an endpoint is AWS's own (None: the SDK's default, which is AWS)."""
+    if url is None:
+        return True
+    host = (urlsplit(url).hostname or "").lower()
+    return host.endswith(_AWS_HOSTS)
+
+
+@dataclass(frozen=True)
+class IdentityEndpoints:
+    """Where a target's STS and IAM are; an API the store does not have is ``available=False``."""
+
+    sts_available: bool
+    sts: str | None  # None: AWS's default endpoint
+    iam_available: bool
+    iam: str | None
+
+
+def identity_endpoints(target: Target) -> IdentityEndpoints:
+    """The configured STS and IAM endpoints; on a store that is not AWS, only those configured."""
+    on_aws = is_aws_endpoint(target.endpoint_url)
+    return IdentityEndpoints(
+        sts_available=on_aws or target.sts_endpoint_url is not None,
+        sts=target.sts_endpoint_url,
+        iam_available=on_aws or target.iam_endpoint_url is not None,
+        iam=target.iam_endpoint_url,
     )
 
 

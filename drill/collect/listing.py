@@ -1,7 +1,7 @@
 """Snapshot listings: match a pattern while streaming a store's listing, keeping memory flat.
 
-A target may hold tens of thousands of snapshots; only their count, the newest few and the
-newest few checksum sidecars are kept, so memory does not grow with the listing.
+A target may hold tens of thousands of snapshots; only their count, the newest few, the oldest and
+the newest few checksum sidecars are kept, so memory does not grow with the listing.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ def list_snapshots(store: Store, target: Target, pattern: str) -> SnapshotListin
     first_glob = min((wanted.find(c) for c in _GLOB_CHARACTERS if c in wanted), default=len(wanted))
     sidecars_are_snapshots = wanted.endswith(SIDECAR_SUFFIXES)
     snapshots, sidecars, count = _Newest(KEEP_NEWEST), _Newest(KEEP_SIDECARS), 0
+    oldest: Snapshot | None = None
     for item in store.iter_objects(wanted[:first_glob]):
         if not sidecars_are_snapshots and item.key.endswith(SIDECAR_SUFFIXES):
             base = item.key[: item.key.rfind(".")]
@@ -56,11 +57,14 @@ def list_snapshots(store: Store, target: Target, pattern: str) -> SnapshotListin
         elif fnmatch.fnmatchcase(item.key, wanted):
             count += 1
             snapshots.offer(item)
+            if oldest is None or (item.created_at, item.key) < (oldest.created_at, oldest.key):
+                oldest = item
     return SnapshotListing(
         pattern=wanted,
         count=count,
         newest=snapshots.newest_first(),
         sidecar_keys=frozenset(sidecar.key for sidecar in sidecars.newest_first()),
+        oldest=oldest,
     )
 
 

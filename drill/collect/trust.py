@@ -11,19 +11,29 @@ from pathlib import Path
 
 from drill.collect.attempt import attempt
 from drill.config import Agent, Config, Target, TargetType
-from drill.facts import AgentTargetFacts, Identity, TargetFacts, VerifierTargetFacts
+from drill.facts import AgentTargetFacts, TargetFacts, VerifierTargetFacts
 from drill.model import Unavailable
 from drill.trust import PROVIDERS, trust_backend
 
 
-def newest_keys(storage: TargetFacts) -> tuple[str, ...]:
-    """The newest snapshot of each database on the target: judged by name as well as by prefix, so
-    that a grant on a narrower prefix (``pg/orders/*``) is not missed."""
-    keys = []
+def snapshot_keys(storage: TargetFacts) -> tuple[str, ...]:
+    """The real backup keys the trust evidence is about: for each database on the target its newest
+    snapshots and its oldest, the two ends of what retention keeps. A grant or a Deny scoped to
+    some keys (``pg/chinook-*``) is judged on these, never on a stand-in key."""
+    keys: list[str] = []
     for copy in storage.latest:
-        if not isinstance(copy.listing, Unavailable) and copy.listing.latest is not None:
-            keys.append(copy.listing.latest.key)
+        if not isinstance(copy.listing, Unavailable):
+            keys.extend(snapshot.key for snapshot in copy.listing.newest)
+            if copy.listing.oldest is not None:
+                keys.append(copy.listing.oldest.key)
     return tuple(sorted(set(keys)))
+
+
+def judged(agent: Agent, target: Target) -> bool:
+    """Whether the agent's credentials can act on the target's cloud. An empty credentials table is
+    the SDK's default chain, which any cloud's SDK resolves: judged, never taken for "none"."""
+    provider = agent.credentials.provider
+    return provider is None or provider in (PROVIDERS[target.type], "anonymous")
 
 
 def reaches(agent: Agent, path: str) -> bool:
@@ -61,19 +71,11 @@ def collect_trust(
         }
         identities = {name: future.result() for name, future in verifier_ids.items()}
 
-        def owner(target: Target) -> str | None:
-            known = identities.get(target.name)
-            return target.account or (known.account if isinstance(known, Identity) else None)
-
         verifier_access = {
             target.name: pool.submit(
                 attempt,
                 lambda t=target: backends[t.type].access(
-                    t,
-                    t.credentials,
-                    trace_probes=False,
-                    owner_account=owner(t),
-                    snapshot_keys=newest_keys(storage[t.name]),
+                    t, t.credentials, snapshot_keys=snapshot_keys(storage[t.name])
                 ),
             )
             for target in cloud
@@ -82,16 +84,12 @@ def collect_trust(
             (agent.name, target.name): pool.submit(
                 attempt,
                 lambda a=agent, t=target: backends[t.type].access(
-                    t,
-                    a.credentials,
-                    trace_probes=a.trace_probes,
-                    owner_account=owner(t),
-                    snapshot_keys=newest_keys(storage[t.name]),
+                    t, a.credentials, snapshot_keys=snapshot_keys(storage[t.name])
                 ),
             )
             for agent in config.agents
             for target in cloud
-            if agent.credentials.provider in (PROVIDERS[target.type], "anonymous")
+            if judged(agent, target)
         }
         verifiers = tuple(
             VerifierTargetFacts(

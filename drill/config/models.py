@@ -137,6 +137,10 @@ class Target(_Frozen):
     # drill's own credentials for it) and which principal writes the backups (ARN or email).
     account: str | None = None
     writer: str | None = None
+    # s3 only: where an S3-compatible store's identity APIs are (default: AWS's own, or none at all
+    # when endpoint_url is not AWS; then drill asks neither STS nor IAM at the S3 endpoint).
+    sts_endpoint_url: str | None = None
+    iam_endpoint_url: str | None = None
 
     @model_validator(mode="after")
     def _location(self) -> Target:
@@ -153,6 +157,8 @@ class Target(_Frozen):
                 raise ValueError(f"an {self.type.value} target needs 'bucket'")
             if self.path:
                 raise ValueError(f"an {self.type.value} target takes 'bucket' and 'prefix', not 'path'")
+        if self.type is not TargetType.S3 and (self.sts_endpoint_url or self.iam_endpoint_url):
+            raise ValueError("only an s3 target takes 'sts_endpoint_url' and 'iam_endpoint_url'")
         return self
 
     @property

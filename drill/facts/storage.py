@@ -22,15 +22,17 @@ def full_pattern(target: Target, pattern: str) -> str:
 
 @dataclass(frozen=True)
 class SnapshotListing:
-    """What a target holds for one snapshot pattern: how many, and only the newest few.
+    """What a target holds for one snapshot pattern: how many, the newest few and the oldest.
 
-    Only the newest are kept so that memory stays flat however many snapshots a target holds.
+    Only these are kept so that memory stays flat however many snapshots a target holds; the
+    oldest is the other end of what retention keeps, which the trust checks judge too.
     """
 
     pattern: str
     count: int
     newest: tuple[Snapshot, ...]  # newest first
     sidecar_keys: frozenset[str] = frozenset()  # checksum files seen beside the newest snapshots
+    oldest: Snapshot | None = None  # the oldest snapshot still listed
 
     @property
     def latest(self) -> Snapshot | None:

@@ -5,6 +5,7 @@ permission with the evidence behind it; for every agent and for drill's own cred
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,6 +13,9 @@ from drill.config import Agent, Target
 from drill.facts.base import Subject
 from drill.facts.storage import TargetFacts
 from drill.model import Unavailable
+
+_SESSION = re.compile(r"^arn:aws[\w-]*:sts::(\d{12}):assumed-role/([^/]+)/[^/]+$")
+_ROLE = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):role/(?:.*/)?([^/]+)$")
 
 
 class Answer(enum.StrEnum):
@@ -26,6 +30,7 @@ class EvidenceSource(enum.StrEnum):
 
     SIMULATION = "iam:SimulatePrincipalPolicy"
     TEST_IAM_PERMISSIONS = "storage.buckets.testIamPermissions"
+    POLICIES = "policies"  # every identity policy, the bucket policy and ACL, read and evaluated by drill
     RESOURCE_POLICY = "bucket policy and ACL"
     PROBE = "probe"
 
@@ -35,7 +40,10 @@ class PermissionAnswer:
     permission: str  # as the provider spells it: "s3:DeleteObjectVersion", "storage.objects.delete"
     answer: Answer
     source: EvidenceSource
-    detail: str  # e.g. "DeleteObjectVersion of a key that does not exist answered 403 AccessDenied"
+    detail: str  # e.g. "DeleteObject of pg/a.dump with a made-up version id answered 403 AccessDenied"
+    grant: str = ""  # the policy and statement that grants it (or whose explicit Deny refuses it)
+    via: tuple[str, ...] = ()  # the roles assumed on the way, in order, when the power is a role's
+    blocks_weaker: bool = False  # UNKNOWN because a policy read may grant it: no weaker source denies it
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,16 @@ class Identity:
     account: str | None  # AWS account id or GCP project
     principal: str  # ARN or service-account email
     source: str  # how it was learnt: "sts:GetCallerIdentity", "service-account key file", ...
+
+    def acts_as(self, principal: str) -> bool:
+        """Whether these credentials act as ``principal``: the same ARN or email, or a session of
+        the role it names (``arn:aws:sts::A:assumed-role/NAME/S`` acts as ``arn:aws:iam::A:role/NAME``,
+        whatever the role's path)."""
+        if principal == self.principal:
+            return True
+        session = _SESSION.match(self.principal)
+        role = _ROLE.match(principal)
+        return bool(session and role and session.groups() == role.groups())
 
 
 @dataclass(frozen=True)
@@ -58,6 +76,11 @@ class Access:
     identity: Identity | Unavailable
     permissions: tuple[PermissionAnswer, ...]
     gaps: tuple[str, ...] = ()
+    # Power one step away: IAM changes, code run as another role, roles drill could not read. Only
+    # those not denied are listed; each is reason enough to fail (or, UNKNOWN, to withhold a pass).
+    escalation: tuple[PermissionAnswer, ...] = ()
+    owner: str | None = None  # the bucket owner's account, as drill established it (None: unknown)
+    owner_evidence: str = ""  # how: "ExpectedBucketOwner", "configured account", ...
 
     def answer(self, permission: str) -> PermissionAnswer | None:
         return next((item for item in self.permissions if item.permission == permission), None)
@@ -88,10 +111,10 @@ class AgentTargetFacts:
 
     @property
     def owner_account(self) -> str | None:
-        """Who owns the bucket: as configured, else the account of drill's own credentials."""
-        if self.target.account:
-            return self.target.account
-        return None if isinstance(self.verifier, Unavailable) else self.verifier.account
+        """Who owns the bucket, as drill established it (never assumed to be drill's own account)."""
+        if isinstance(self.access, Access):
+            return self.access.owner
+        return self.target.account
 
 
 @dataclass(frozen=True)

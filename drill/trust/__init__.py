@@ -28,11 +28,10 @@ class TrustBackend(Protocol):
         target: Target,
         credentials: Credentials,
         *,
-        trace_probes: bool,
-        owner_account: str | None,
         snapshot_keys: tuple[str, ...],
     ) -> Access:
-        """One answer per destructive permission on the target's bucket, with the evidence behind it."""
+        """One answer per destructive permission on the target's bucket, judged on the real backup
+        keys ``snapshot_keys``, with the evidence behind it."""
         ...
 
 

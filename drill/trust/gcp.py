@@ -108,9 +108,8 @@ class GcsTrust:
         target: Target,
         credentials: Credentials,
         *,
-        trace_probes: bool,
-        owner_account: str | None,
         snapshot_keys: tuple[str, ...],
     ) -> Access:
-        # testIamPermissions answers for the caller itself: no probe, owner or key changes its answer.
+        # testIamPermissions answers for the caller on the bucket; GCS has no per-object IAM
+        # (uniform bucket-level access), so the keys change nothing.
         return gcs_access(target, credentials, self._environ)

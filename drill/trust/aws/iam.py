@@ -15,14 +15,15 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from drill.clouds.aws import client
+from drill.clouds.aws import client, identity_endpoints
 from drill.config import Target
 from drill.facts import Answer, EvidenceSource, Identity, PermissionAnswer
 from drill.model import Unavailable
 from drill.permissions import S3_DESTRUCTIVE
+from drill.trust.aws.arns import partition_of, role_of
 from drill.trust.aws.bucket import Documents
 from drill.trust.aws.codes import DENIED_CODES, NOT_IMPLEMENTED_CODES, code_of, status_of
-from drill.trust.aws.policy import Verdict, partition_of, role_of
+from drill.trust.aws.evaluate import Verdict
 from drill.trust.aws.simulation import (
     Simulated,
     answers_from_simulation,
@@ -58,6 +59,9 @@ def simulate(
     """One answer per destructive permission from the simulation of ``identity``, UNKNOWN with the
     reason where it could not be simulated; what drill lacked for it is added to ``gaps``."""
     assert target.bucket is not None  # checked by s3_access in drill.trust.aws.access
+    endpoints = identity_endpoints(target)
+    if not endpoints.iam_available:
+        return _unanswered("not simulated: the store has no IAM API (no iam_endpoint_url)")
     arn = simulable_arn(identity.principal)
     if arn is None:
         reason = "not simulated: an account root or federated user has no policies to simulate"
@@ -86,7 +90,7 @@ def simulate(
         bucket_policy=compact_policy(documents.policy) if include_policy and documents.policy else None,
         resource_owner=owner if cross_account else None,
     )
-    iam: IAMClient = client(session, "iam", target.endpoint_url, target.region, max_attempts=2)
+    iam: IAMClient = client(session, "iam", endpoints.iam, target.region, max_attempts=2)
     try:
         response = simulate_principal(iam, request)
     except ClientError as error:

@@ -8,7 +8,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from botocore.parsers import ResponseParserError
 
-from drill.clouds.aws import SessionCache, client
+from drill.clouds.aws import SessionCache, client, identity_endpoints
 from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.config import Credentials, Target
 from drill.facts import Identity
@@ -31,7 +31,7 @@ def _described(credentials: Credentials) -> str:
     if credentials.profile or credentials.credentials_file:
         where = f" in {credentials.credentials_file}" if credentials.credentials_file else ""
         return f"profile {credentials.profile or 'default'!r}{where}"
-    return "the SDK's default credential chain"
+    return "the SDK's default credential chain (environment, shared files, web identity, instance role)"
 
 
 def caller_identity(
@@ -52,7 +52,14 @@ def caller_identity(
 
 def session_identity(session: boto3.Session, target: Target, credentials: Credentials) -> Identity:
     who = _described(credentials)
-    sts = client(session, "sts", target.endpoint_url, target.region, max_attempts=2)
+    endpoints = identity_endpoints(target)
+    if not endpoints.sts_available:
+        raise StorageError(
+            StorageErrorKind.UNSUPPORTED,
+            f"{target.name}'s endpoint is not AWS and no sts_endpoint_url is set: the store has no "
+            "identity API drill knows, so who the credentials are is unknown.",
+        )
+    sts = client(session, "sts", endpoints.sts, target.region, max_attempts=2)
     try:
         answer = sts.get_caller_identity()
     except NoCredentialsError:

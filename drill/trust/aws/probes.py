@@ -1,47 +1,41 @@
-"""Probes of a backup bucket with the credentials being judged, each of a key that does not exist,
-under ``<prefix>drill-probe-<random>/``: S3 authorizes a request before it looks the key up, so
-403 AccessDenied means denied and "no such key/version" (or success on nothing) means allowed.
+"""Probes of the real backup keys with the credentials being judged, each a request that cannot
+change them: it names a version id that does not exist. S3 authorizes a request on the key it
+names before it looks the version up, so 403 AccessDenied means denied *for that key*, and "no
+such version" (or success on nothing) means allowed.
 
-- ``s3:DeleteObjectVersion``: DeleteObject with a made-up version id. Deleting a version never
-  leaves a delete marker.
-- ``s3:PutObjectRetention`` and ``s3:PutObjectLegalHold``: a GOVERNANCE retention (a date in
-  the future) and a legal hold OFF, on the absent key.
-- ``s3:DeleteObject``: DeleteObject of the absent key, only on a bucket that was never
-  versioned, where it leaves no trace, or when the agent's ``trace_probes`` is true. On a
-  versioned (or suspended) bucket it **adds a delete marker** for the absent key: a trace
-  under ``drill-probe-…/`` that hides nothing, which anyone with s3:DeleteObjectVersion can
-  remove, and which drill (read-only) never cleans up.
+- ``s3:DeleteObjectVersion``: DeleteObject of the key with a made-up version id.
+- ``s3:PutObjectRetention`` / ``s3:PutObjectLegalHold``: a GOVERNANCE retention a day out, and a
+  legal hold OFF, on a made-up version of the key.
 
-Never probed: ``s3:PutObject`` (the only refusal before a write is a wrong Content-MD5, and
-moto stores such an object anyway: an endpoint that did so on an Object Lock bucket would keep
-a probe object that nobody can delete), ``s3:BypassGovernanceRetention`` (S3 checks it only
-against a GOVERNANCE-locked version, and drill never touches a real one), and every
-bucket-configuration write (policy, lifecycle, versioning, lock configuration, DeleteBucket):
-no request of theirs is safe. They stay UNKNOWN unless a stronger source answered.
-Any answer other than AccessDenied or the expected "absent" errors is UNKNOWN with its code,
-never DENIED. One caveat from AWS's documentation: GET and HEAD of a missing key answer 403
-instead of 404 to a caller without s3:ListBucket; the retention and legal-hold writes are not
-documented either way, so their DENIED detail carries S3's message (AWS's newer messages name
-the action and the policy type that denied it).
+Only on a bucket whose versioning is Enabled: there S3 looks the version up and finds nothing.
+On a bucket that was never versioned, **moto deletes the object** when asked to delete a made-up
+version of it (measured, 5.2.5: its unversioned delete ignores the version id), and an S3-
+compatible store may do the same, so drill sends nothing there. A 403 speaks for the probed key
+and for requests like drill's: every listed key is probed (up to ``MAX_KEYS``) and a permission
+is denied only when each answered 403. A condition in a policy drill read (source address, VPC
+endpoint...) that could let the agent's own requests through keeps the answer UNKNOWN (see
+``drill.trust.aws.access``).
 
-Measured on moto 5.2.5 in server mode with authorization on (identity policies enforced before
-the backend answers, so 403 comes first whatever the key):
-- DeleteObject with a version id: 403 AccessDenied without s3:DeleteObjectVersion (s3:DeleteObject
-  alone is not enough), 204 with it; no version, object or delete marker appears.
-- PutObjectRetention / PutObjectLegalHold: 403 without the permission; with it, 400 InvalidRequest
-  ("Bucket is missing ObjectLockConfiguration") on a bucket without Object Lock, and 500 (moto
-  fails on the absent key) on an Object Lock bucket, which drill reports as UNKNOWN.
-- DeleteObject without a version id: 403 without s3:DeleteObject, 204 with it. moto adds no delete
-  marker for a key it never held, even on a versioned bucket; AWS documents that it does.
-- PutObject with a wrong Content-MD5: 403 without s3:PutObject, but **200 with it: moto stores
-  the object** (and on an Object Lock bucket locks it), hence no PutObject probe.
+Never probed: ``s3:DeleteObject`` (no request that names a real key without a version id is
+harmless: it hides or deletes it), ``s3:PutObject`` (only a wrong Content-MD5 refuses a write, and
+moto stores such an object anyway), ``s3:BypassGovernanceRetention`` (S3 checks it only on a
+GOVERNANCE-locked version) and every bucket-configuration write. They are answered by the
+policies drill reads, or stay UNKNOWN.
+
+Measured on moto 5.2.5 in server mode with IAM enforced, on a real key of a versioned bucket:
+- DeleteObject with a made-up version id: 403 AccessDenied without s3:DeleteObjectVersion on that
+  key (a grant on ``pg/a*`` answers 204 for ``pg/a.dump`` and 403 elsewhere); 204 with it; the
+  key's versions are unchanged and no delete marker appears.
+- PutObjectRetention / PutObjectLegalHold with a made-up version id: 403 without the permission;
+  with it, 400 InvalidRequest on a bucket without Object Lock, and 500 on an Object Lock bucket
+  (moto fails to find the version), which drill reports as UNKNOWN; the real version's legal hold
+  and retention are unchanged.
 """
 
 from __future__ import annotations
 
 import secrets
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -59,8 +53,9 @@ from drill.trust.aws.codes import ABSENT_CODES, DENIED_CODES, code_of, status_of
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-# Why these are never probed; the module docstring has the longer story.
+MAX_KEYS = 16
 _NOT_PROBED = {
+    "s3:DeleteObject": "never probed: no DeleteObject of a real key without a version id is harmless",
     "s3:PutObject": "never probed: only a wrong Content-MD5 refuses a write, and moto stores it anyway",
     "s3:BypassGovernanceRetention": "never probed: S3 checks it only on a GOVERNANCE-locked version",
     **dict.fromkeys(S3_BUCKET_CONFIGURATION, "never probed: no bucket-configuration write is harmless"),
@@ -68,87 +63,99 @@ _NOT_PROBED = {
 
 
 def _made_up_version_id() -> str:
-    # The shape of a real S3 version id (32 URL-safe characters), never one that exists: the key is new.
+    # The shape of a real S3 version id (32 URL-safe characters); 192 random bits never name one.
     return secrets.token_urlsafe(24)[:32]
 
 
+def _unprobed(permission: str, reason: str) -> PermissionAnswer:
+    return PermissionAnswer(permission, Answer.UNKNOWN, EvidenceSource.PROBE, reason)
+
+
 def probe(
-    session: boto3.Session, target: Target, bucket: str, versioning: str | None, *, trace_probes: bool
+    session: boto3.Session, target: Target, bucket: str, versioning: str | None, keys: Sequence[str]
 ) -> dict[str, PermissionAnswer]:
-    """Requests with the agent's credentials that cannot change any backup; see the module docstring."""
-    key = f"{target.prefix}drill-probe-{uuid.uuid4().hex}/absent"
+    """Requests with the agent's credentials on the real keys that cannot change them."""
+    answers = {permission: _unprobed(permission, reason) for permission, reason in _NOT_PROBED.items()}
+    probed = ("s3:DeleteObjectVersion", "s3:PutObjectRetention", "s3:PutObjectLegalHold")
+    if versioning != "Enabled":
+        why = "could not be read" if versioning == UNREAD else f"is {versioning or 'off'}"
+        for permission in probed:
+            answers[permission] = _unprobed(
+                permission, f"not probed: the bucket's versioning {why}, so no request on a real key is safe"
+            )
+        return answers
+    if not keys:
+        for permission in probed:
+            answers[permission] = _unprobed(permission, "not probed: no backup key was listed")
+        return answers
+    chosen = list(dict.fromkeys(keys))[:MAX_KEYS]
     s3: S3Client = client(session, "s3", target.endpoint_url, target.region, max_attempts=2)
     retain_until = datetime.now(UTC) + timedelta(days=1)
-    probes: dict[str, tuple[str, Callable[[], object]]] = {
+    requests: dict[str, tuple[str, Callable[[str, str], object]]] = {
         "s3:DeleteObjectVersion": (
-            "DeleteObject of a made-up version of an absent key",
-            lambda: s3.delete_object(Bucket=bucket, Key=key, VersionId=_made_up_version_id()),
+            "DeleteObject with a made-up version id",
+            lambda key, version: s3.delete_object(Bucket=bucket, Key=key, VersionId=version),
         ),
         "s3:PutObjectRetention": (
-            "PutObjectRetention on an absent key",
-            lambda: s3.put_object_retention(
-                Bucket=bucket, Key=key, Retention={"Mode": "GOVERNANCE", "RetainUntilDate": retain_until}
+            "PutObjectRetention on a made-up version",
+            lambda key, version: s3.put_object_retention(
+                Bucket=bucket,
+                Key=key,
+                VersionId=version,
+                Retention={"Mode": "GOVERNANCE", "RetainUntilDate": retain_until},
             ),
         ),
         "s3:PutObjectLegalHold": (
-            "PutObjectLegalHold OFF on an absent key",
-            lambda: s3.put_object_legal_hold(Bucket=bucket, Key=key, LegalHold={"Status": "OFF"}),
+            "PutObjectLegalHold OFF on a made-up version",
+            lambda key, version: s3.put_object_legal_hold(
+                Bucket=bucket, Key=key, VersionId=version, LegalHold={"Status": "OFF"}
+            ),
         ),
     }
-    answers = {
-        permission: PermissionAnswer(permission, Answer.UNKNOWN, EvidenceSource.PROBE, reason)
-        for permission, reason in _NOT_PROBED.items()
-    }
-    if versioning is None or trace_probes:
-        probes["s3:DeleteObject"] = (
-            "DeleteObject of an absent key",
-            lambda: s3.delete_object(Bucket=bucket, Key=key),
-        )
-    else:
-        why = "could not be read" if versioning == UNREAD else f"is {versioning}"
-        answers["s3:DeleteObject"] = PermissionAnswer(
-            "s3:DeleteObject",
-            Answer.UNKNOWN,
-            EvidenceSource.PROBE,
-            f"not probed: the bucket's versioning {why}, so the probe would leave a delete marker "
-            "(trace_probes = true allows it)",
-        )
     try:
-        for permission, (what, request) in probes.items():
-            answers[permission] = _probe_answer(permission, what, request)
+        for permission, (what, request) in requests.items():
+            per_key = [(key, _one(what, request, key)) for key in chosen]
+            answers[permission] = _combined(permission, per_key, skipped=len(set(keys)) - len(chosen))
     finally:
         s3.close()
     return answers
 
 
-def _probe_answer(permission: str, what: str, request: Callable[[], object]) -> PermissionAnswer:
+def _one(what: str, request: Callable[[str, str], object], key: str) -> tuple[Answer, str]:
     try:
-        request()
+        request(key, _made_up_version_id())
     except ClientError as error:
         code = code_of(error)
         if code in DENIED_CODES:
             message = str(error.response.get("Error", {}).get("Message") or "")
             said = f": {message[:200]}" if message and message != "Access Denied" else ""
-            return PermissionAnswer(
-                permission, Answer.DENIED, EvidenceSource.PROBE, f"{what} answered {status_of(error)}{said}"
-            )
+            return Answer.DENIED, f"{what} answered {status_of(error)}{said}"
         if code in ABSENT_CODES:
-            return PermissionAnswer(
-                permission,
+            return (
                 Answer.ALLOWED,
-                EvidenceSource.PROBE,
                 f"{what} answered {status_of(error)}, not AccessDenied: the request was authorized",
             )
-        return PermissionAnswer(
-            permission,
-            Answer.UNKNOWN,
-            EvidenceSource.PROBE,
-            f"{what} answered {status_of(error)}, which proves nothing",
-        )
+        return Answer.UNKNOWN, f"{what} answered {status_of(error)}, which proves nothing"
     except (BotoCoreError, ResponseParserError) as error:
-        return PermissionAnswer(
-            permission, Answer.UNKNOWN, EvidenceSource.PROBE, f"{what} failed: {type(error).__name__}"
+        return Answer.UNKNOWN, f"{what} failed: {type(error).__name__}"
+    return Answer.ALLOWED, f"{what} succeeded (the version does not exist: nothing was deleted)"
+
+
+def _combined(
+    permission: str, per_key: list[tuple[str, tuple[Answer, str]]], *, skipped: int
+) -> PermissionAnswer:
+    for key, (answer, detail) in per_key:
+        if answer is Answer.ALLOWED:
+            return PermissionAnswer(permission, Answer.ALLOWED, EvidenceSource.PROBE, f"{detail} on {key}")
+    for key, (answer, detail) in per_key:
+        if answer is Answer.UNKNOWN:
+            return PermissionAnswer(permission, Answer.UNKNOWN, EvidenceSource.PROBE, f"{detail} on {key}")
+    if skipped:
+        return _unprobed(
+            permission, f"denied on the {len(per_key)} keys probed, but {skipped} more were not probed"
         )
+    keys = ", ".join(key for key, _ in per_key)
+    detail = per_key[0][1][1]
     return PermissionAnswer(
-        permission, Answer.ALLOWED, EvidenceSource.PROBE, f"{what} succeeded (there was nothing to act on)"
+        permission, Answer.DENIED, EvidenceSource.PROBE, f"{detail}, on every backup key judged ({keys})"
     )

@@ -25,7 +25,8 @@ from typing import Any
 
 from drill.facts import Answer, EvidenceSource, PermissionAnswer
 from drill.permissions import S3_DESTRUCTIVE, S3_OBJECT_PERMISSIONS
-from drill.trust.aws.policy import Verdict, bucket_arn, object_arn, prefix_arn, role_of
+from drill.trust.aws.arns import bucket_arn, object_arn, prefix_arn, role_of
+from drill.trust.aws.evaluate import Verdict
 
 ALLOWED = "allowed"
 EXPLICIT_DENY = "explicitDeny"
@@ -70,8 +71,8 @@ def simulation_request(
     bucket_policy: str | None,
     resource_owner: str | None,
 ) -> dict[str, Any]:
-    """SimulatePrincipalPolicy's parameters: every destructive action on the bucket, the objects
-    under the prefix and the named snapshots.
+    """SimulatePrincipalPolicy's parameters: every destructive action on the bucket and on the real
+    backup keys (every object under the prefix only when no key was listed).
 
     ``bucket_policy`` is passed as the resource policy when given (only for IAM users: AWS does not
     simulate resource policies for roles), with ``resource_owner`` when the bucket belongs to
@@ -79,11 +80,7 @@ def simulation_request(
     an account id and as "an ARN representing the account ID"; drill sends the account root ARN
     and the caller retries with the bare id if AWS refuses it.
     """
-    resources = [
-        bucket_arn(bucket, partition),
-        prefix_arn(bucket, prefix, partition),
-        *(object_arn(bucket, key, partition) for key in snapshot_keys),
-    ]
+    resources = [bucket_arn(bucket, partition), *_object_arns(bucket, prefix, partition, snapshot_keys)]
     request: dict[str, Any] = {
         "PolicySourceArn": principal_arn,
         "ActionNames": list(S3_DESTRUCTIVE),
@@ -94,6 +91,13 @@ def simulation_request(
         if resource_owner is not None:
             request["ResourceOwner"] = f"arn:{partition}:iam::{resource_owner}:root"
     return request
+
+
+def _object_arns(bucket: str, prefix: str, partition: str, keys: Sequence[str]) -> list[str]:
+    """The real backup keys; only when none was listed, every object under the prefix."""
+    if keys:
+        return [object_arn(bucket, key, partition) for key in keys]
+    return [prefix_arn(bucket, prefix, partition)]
 
 
 def compact_policy(policy: Mapping[str, Any]) -> str:
@@ -162,10 +166,7 @@ def answers_from_simulation(
     """
     simulated = simulated or Simulated(resource_policy_included=True, cross_account=False)
     bucket_resource = bucket_arn(bucket, partition)
-    objects = {
-        prefix_arn(bucket, prefix, partition),
-        *(object_arn(bucket, key, partition) for key in snapshot_keys),
-    }
+    objects = set(_object_arns(bucket, prefix, partition, snapshot_keys))
     wanted = {
         action: (objects if action in S3_OBJECT_PERMISSIONS else {bucket_resource})
         for action in S3_DESTRUCTIVE

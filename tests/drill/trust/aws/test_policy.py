@@ -7,9 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from drill.facts import Answer, EvidenceSource
-from drill.permissions import S3_DESTRUCTIVE, S3_OBJECT_PERMISSIONS
 from drill.trust.aws.policy import (
     Verdict,
     bucket_verdicts,
@@ -20,6 +17,9 @@ from drill.trust.aws.policy import (
     resource_policy_answers,
     role_of,
 )
+
+from drill.facts import Answer, EvidenceSource
+from drill.permissions import S3_DESTRUCTIVE, S3_OBJECT_PERMISSIONS
 
 BUCKET, PREFIX = "backups", "pg/"
 OBJECTS = "arn:aws:s3:::backups/pg/*"
