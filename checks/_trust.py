@@ -219,6 +219,7 @@ def assess(access: Access, storage: TargetFacts, locked: bool, who: str = "") ->
             result.denied.append(permission)
     # Whoever can grant itself any permission can do the worst any permission does to this bucket.
     worst = max(effect for effect, _ in effects.values())
+    groups: dict[tuple[Answer, tuple[str, ...], str], list[PermissionAnswer]] = {}
     for answer in access.escalation:
         result.escalation.append(
             PermissionRow(
@@ -231,10 +232,17 @@ def assess(access: Access, storage: TargetFacts, locked: bool, who: str = "") ->
                 answer.via,
             )
         )
-        if answer.answer is Answer.ALLOWED:
-            result.allowed.setdefault(worst, []).append(
-                f"{chain(who, answer)} (one step from any permission: {answer.detail})"
-            )
-        elif answer.answer is Answer.UNKNOWN:
-            result.unknown.setdefault(worst, []).append(f"{chain(who, answer)}: {answer.detail}")
+        if answer.answer is not Answer.DENIED:
+            groups.setdefault((answer.answer, answer.via, answer.grant or answer.detail), []).append(answer)
+    for (kind, _, _), answers in groups.items():
+        first = answers[0]
+        names = [answer.permission for answer in answers]
+        more = f" and {len(names) - 4} more" if len(names) > 4 else ""
+        steps = chain(who, first).rsplit(first.permission, 1)[0]
+        line = f"{steps}{', '.join(names[:4])}{more}"
+        if kind is Answer.ALLOWED:
+            why = f"granted by {first.grant}" if first.grant else first.detail
+            result.allowed.setdefault(worst, []).append(f"{line} (one step from any permission; {why})")
+        else:
+            result.unknown.setdefault(worst, []).append(f"{line}: {first.detail}")
     return result

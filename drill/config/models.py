@@ -214,8 +214,8 @@ class Agent(_Frozen):
     credentials: Credentials = Credentials()
     paths: tuple[str, ...] = ()
     env_file: str | None = None
-    # Allow probes that may leave a trace: on a versioned bucket, DeleteObject of a key that does
-    # not exist adds a delete marker for that key (nothing else changes).
+    # No longer used: every probe is now a request on a real backup key that cannot change it, so
+    # none leaves a trace to allow. Kept so that configs that set it still load.
     trace_probes: bool = False
 
 

@@ -15,7 +15,7 @@ def _write(root: Path, key: str, size: int, mtime: int) -> None:
     os.utime(path, (mtime, mtime))
 
 
-def test_listing_keeps_count_and_only_the_newest_three(tmp_path: Path) -> None:
+def test_listing_keeps_count_the_newest_three_and_the_oldest(tmp_path: Path) -> None:
     for day in range(1, 11):
         _write(tmp_path, f"pg/orders/orders-{day:02}.dump", day, 1_700_000_000 + day * 86400)
     _write(tmp_path, "pg/orders/orders-10.dump.sha256", 64, 1_800_000_000)
@@ -32,3 +32,5 @@ def test_listing_keeps_count_and_only_the_newest_three(tmp_path: Path) -> None:
     assert found.latest is not None and found.latest.size == 10
     assert found.latest.created_at == datetime.fromtimestamp(1_700_000_000 + 10 * 86400, UTC)
     assert found.sidecar_keys == {"pg/orders/orders-10.dump.sha256"}
+    # The other end of what retention keeps, for the trust checks: one snapshot, however many there are.
+    assert found.oldest is not None and found.oldest.key == "pg/orders/orders-01.dump"
