@@ -117,28 +117,28 @@ class Judge:
         )
 
     def escalation(self, caller: Caller, entity: Entity | Unavailable) -> list[PermissionAnswer]:
-        """IAM changes and code run as other roles that the identity policies allow (never DENIED ones)."""
-        if isinstance(entity, Unavailable):
-            return [
+        """IAM changes and code run as other roles that the identity policies allow (never DENIED
+        ones); one UNKNOWN line when some of its policies could not be read."""
+        unread = entity.reason if isinstance(entity, Unavailable) else "; ".join(entity.unread)
+        found = []
+        if unread:
+            found.append(
                 PermissionAnswer(
                     "iam:*",
                     Answer.UNKNOWN,
                     EvidenceSource.POLICIES,
-                    f"whether it may change IAM or act as another role is unknown: {entity.reason}",
+                    f"whether it may change IAM or act as another role is unknown: {unread}",
                     blocks_weaker=True,
                 )
-            ]
-        policies = PolicySet(identity=entity.statements, identity_unread="; ".join(entity.unread))
-        found = []
+            )
+        if isinstance(entity, Unavailable):
+            return found
+        policies = PolicySet(identity=entity.statements)
         for action, meaning in ESCALATION.items():
             decision = decide(action, _ANY_ARN, caller, policies, Ownership.SAME)
             if decision.answer is Answer.DENIED:
                 continue
-            if (
-                action in SELF_SERVICE
-                and decision.answer is Answer.ALLOWED
-                and only_itself(entity, action, caller)
-            ):
+            if action in SELF_SERVICE and decision.answer is Answer.ALLOWED and only_itself(entity, action, caller):
                 continue
             found.append(_answer(action, decision, EvidenceSource.POLICIES, f" ({meaning})"))
         return found

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from drill.trust.aws.policy import Verdict
+from drill.trust.aws.evaluate import Verdict
 
 from drill.facts import Answer, EvidenceSource
 from drill.permissions import S3_DESTRUCTIVE, S3_OBJECT_PERMISSIONS
@@ -141,7 +141,8 @@ def test_current_shape_object_actions_on_objects_and_bucket_actions_on_the_bucke
     )
     assert answers["s3:DeleteObjectVersion"].answer is Answer.ALLOWED
     assert answers["s3:DeleteObjectVersion"].source is EvidenceSource.SIMULATION
-    assert OBJECTS in answers["s3:DeleteObjectVersion"].detail
+    # Only the real keys count once they are known; the prefix stands in only when none was listed.
+    assert SNAPSHOT in answers["s3:DeleteObjectVersion"].detail
     assert answers["s3:PutBucketPolicy"].answer is Answer.DENIED
     assert "explicitDeny" in answers["s3:PutBucketPolicy"].detail
     assert answers["s3:DeleteBucket"].answer is Answer.DENIED
@@ -286,7 +287,7 @@ def test_the_request_passes_the_bucket_policy_and_its_owner_in_the_documented_fo
         resource_owner="444455556666",
     )
     assert request["ActionNames"] == list(S3_DESTRUCTIVE)
-    assert request["ResourceArns"] == [BUCKET_ARN, OBJECTS, SNAPSHOT]
+    assert request["ResourceArns"] == [BUCKET_ARN, SNAPSHOT]  # the real keys, not the prefix
     assert request["ResourceOwner"] == "arn:aws:iam::444455556666:root"
     client, stubber = iam
     stubber.add_response("simulate_principal_policy", response(), request)  # validates the parameters
