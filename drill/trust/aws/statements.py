@@ -147,12 +147,11 @@ def principal_names(statement: Statement, caller: Caller) -> Named:
     """Whether the statement's Principal (or NotPrincipal) names the caller: resource and trust policies."""
     body = statement.body
     if "NotPrincipal" in body:
+        # Whom AWS excepts depends on which of the principal, its session and its account are all
+        # listed: drill does not guess. Only a list that cannot concern the caller applies for sure.
         listed = _principal_values(body["NotPrincipal"], caller)
-        if any(named.applies.match is Match.YES for named in listed):
-            return Named(NO)
-        if any(named.applies.match is Match.MAYBE for named in listed) or caller.role is not None:
-            # AWS excepts a session only when its session ARN is listed too: drill does not guess.
-            return Named(maybe(f"{statement.name} names everyone except some principals"))
+        if any(named.applies.match is not Match.NO for named in listed):
+            return Named(maybe(f"{statement.name} names everyone except principals that may include the caller"))
         return Named(YES)
     if "Principal" not in body:
         return Named(NO)

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from drill.trust.aws.evaluate import Verdict
 
 from drill.facts import Answer, EvidenceSource
 from drill.permissions import S3_DESTRUCTIVE, S3_OBJECT_PERMISSIONS
+from drill.trust.aws.evaluate import Verdict
 from drill.trust.aws.iam import simulate_principal
 from drill.trust.aws.simulation import (
     Simulated,
