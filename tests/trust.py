@@ -64,19 +64,45 @@ def access(
     source: EvidenceSource = EvidenceSource.PROBE,
     who: Identity | Unavailable | None = None,
     gcs: bool = False,
+    owner: str | None = OWNER,
+    grant: str = "",
+    via: tuple[str, ...] = (),
+    escalation: tuple[PermissionAnswer, ...] = (),
 ) -> Access:
-    """One answer per destructive permission: ALLOWED if in ``allowed``, UNKNOWN if in ``unknown``."""
+    """One answer per destructive permission: ALLOWED if in ``allowed``, UNKNOWN if in ``unknown``;
+    allowed ones name ``grant`` and the roles ``via`` which they come."""
     catalogue = GCS_DESTRUCTIVE if gcs else S3_DESTRUCTIVE
     answers = []
     for permission in catalogue:
         if permission in allowed:
-            answer, detail = Answer.ALLOWED, "answered as allowed"
-        elif permission in unknown:
+            answers.append(
+                PermissionAnswer(permission, Answer.ALLOWED, source, "answered as allowed", grant, via)
+            )
+            continue
+        if permission in unknown:
             answer, detail = Answer.UNKNOWN, "no safe probe; iam:SimulatePrincipalPolicy unavailable"
         else:
             answer, detail = Answer.DENIED, "403 AccessDenied"
         answers.append(PermissionAnswer(permission, answer, source, detail))
-    return Access(who if who is not None else identity(), tuple(answers))
+    return Access(
+        who if who is not None else identity(),
+        tuple(answers),
+        escalation=escalation,
+        owner=None if gcs else owner,
+        owner_evidence="the configured account" if owner else "unknown",
+    )
+
+
+def escalation(permission: str = "iam:PutUserPolicy", answer: Answer = Answer.ALLOWED) -> PermissionAnswer:
+    """A way to gain any permission, as drill.trust.aws.judge reports it."""
+    return PermissionAnswer(
+        permission,
+        answer,
+        EvidenceSource.POLICIES,
+        "allowed by group admins, inline policy 'all', statement 1 (write a user's inline policy)",
+        "group admins, inline policy 'all', statement 1" if answer is Answer.ALLOWED else "",
+        blocks_weaker=answer is Answer.UNKNOWN,
+    )
 
 
 def agent_target(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from drill.config import Agent, Credentials, TargetType
 from drill.engine import evaluate
+from drill.facts import Answer
 from drill.model import Finding, Severity, Status, Unavailable
 from drill.permissions import S3_DESTRUCTIVE
 from drill.registry import discover
@@ -153,3 +154,67 @@ def test_weakening_one_copy_while_another_copy_is_locked_is_high_not_critical() 
     assert finding.status is Status.FAIL and finding.severity is Severity.HIGH
     assert "locked copies survive on vault-2" in finding.message
     assert list(finding.evidence.other_immutable_copies) == ["vault-2"]
+
+
+def test_a_writer_given_as_a_role_matches_the_sessions_of_that_role() -> None:
+    session = trust.Identity(
+        "aws",
+        trust.OWNER,
+        f"arn:aws:sts::{trust.OWNER}:assumed-role/backup-writer/nightly",
+        "sts:GetCallerIdentity",
+    )
+    role = f"arn:aws:iam::{trust.OWNER}:role/jobs/backup-writer"
+    storage = trust.storage(
+        postures.s3(), postures.locked_object(), target_model=factories.target(writer=role)
+    )
+    finding = judge(trust.agent_target(trust.access(who=session), storage))
+    assert finding.status is Status.FAIL and "writes the backups" in finding.message
+    other = f"arn:aws:iam::{trust.OWNER}:role/backup-reader"
+    storage = trust.storage(
+        postures.s3(), postures.locked_object(), target_model=factories.target(writer=other)
+    )
+    assert judge(trust.agent_target(trust.access(who=session), storage)).status is Status.PASS
+
+
+def test_the_finding_names_the_granting_statement_and_the_chain_of_roles() -> None:
+    answers = trust.access(
+        allowed={"s3:DeleteObjectVersion"},
+        grant="role backup-admin, inline policy 'admin', statement 1",
+        via=("backup-admin",),
+    )
+    finding = judge(trust.agent_target(answers, trust.plain_s3()))
+    assert finding.status is Status.FAIL
+    assert "coder -> assume backup-admin -> s3:DeleteObjectVersion" in finding.message
+    assert "granted by role backup-admin, inline policy 'admin', statement 1" in finding.message
+    [row] = [row for row in finding.evidence.permissions if row.permission == "s3:DeleteObjectVersion"]
+    assert row.via == ("backup-admin",) and row.grant.startswith("role backup-admin")
+
+
+def test_power_to_change_iam_fails_on_an_unlocked_bucket_and_warns_on_a_locked_one() -> None:
+    answers = trust.access(escalation=(trust.escalation(),))
+    unlocked = judge(trust.agent_target(answers, trust.plain_s3()))
+    assert unlocked.status is Status.FAIL and "coder -> iam:PutUserPolicy" in unlocked.message
+    assert "one step from any permission" in unlocked.message
+    assert unlocked.evidence.escalation[0].effect == "escalate"
+    # Whatever it grants itself, COMPLIANCE-locked versions survive: it can hide, not destroy.
+    assert judge(trust.agent_target(answers, trust.locked_s3())).status is Status.WARN
+
+
+def test_power_one_step_away_that_drill_cannot_read_is_an_error_never_a_pass() -> None:
+    answers = trust.access(escalation=(trust.escalation("iam:*", Answer.UNKNOWN),))
+    finding = judge(trust.agent_target(answers, trust.plain_s3()))
+    assert finding.status is Status.ERROR and "iam:*" in finding.message
+
+
+def test_an_agent_on_the_default_chain_that_drill_cannot_load_is_an_error() -> None:
+    agent = Agent(name="coder", credentials=Credentials())
+    answers = trust.access(who=Unavailable("sts:GetCallerIdentity found no AWS credentials"))
+    finding = judge(trust.agent_target(answers, trust.plain_s3(), agent=agent))
+    assert finding.status is Status.ERROR
+    assert "default chain" in finding.message and "cannot judge what it cannot load" in finding.message
+
+
+def test_an_unknown_owner_takes_no_another_account_shortcut_in_the_message() -> None:
+    answers = trust.access(who=trust.identity(account="222222222222"), owner=None)
+    finding = judge(trust.agent_target(answers, trust.plain_s3()))
+    assert finding.status is Status.PASS and "another account" not in finding.message

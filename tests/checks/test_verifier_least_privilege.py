@@ -24,11 +24,20 @@ def test_read_only_credentials_pass() -> None:
     assert finding.target == "vault" and finding.agent is None
 
 
-def test_credentials_that_could_delete_warn_and_name_what_to_drop() -> None:
-    answers = trust.access(allowed={"s3:DeleteObjectVersion", "s3:PutObject"})
+def test_credentials_that_could_delete_fail_and_name_what_to_drop() -> None:
+    answers = trust.access(
+        allowed={"s3:DeleteObjectVersion", "s3:PutObject"},
+        grant="group backup-writers, inline policy 'w', statement 1",
+    )
     finding = judge(trust.verifier_target(answers, trust.plain_s3()))
-    assert finding.status is Status.WARN
+    assert finding.status is Status.FAIL
     assert "drop s3:DeleteObjectVersion, s3:PutObject" in finding.message
+    assert "granted by group backup-writers" in finding.message
+
+
+def test_credentials_that_could_change_iam_fail() -> None:
+    finding = judge(trust.verifier_target(trust.access(escalation=(trust.escalation(),)), trust.locked_s3()))
+    assert finding.status is Status.FAIL and "iam:PutUserPolicy" in finding.message
 
 
 def test_a_permission_harmless_under_compliance_is_still_one_to_drop() -> None:
