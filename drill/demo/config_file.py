@@ -47,6 +47,8 @@ bucket = "{locked}"
 prefix = "pg/"
 region = "{region}"
 endpoint_url = {endpoint}
+sts_endpoint_url = {endpoint}
+iam_endpoint_url = {endpoint}
 site = "aws:{main}:{region}"
 [targets.credentials]
 access_key_id_env = "DEMO_DRILL_ACCESS_KEY_ID"
@@ -59,6 +61,8 @@ bucket = "{plain}"
 prefix = "pg/"
 region = "{region}"
 endpoint_url = {endpoint}
+sts_endpoint_url = {endpoint}
+iam_endpoint_url = {endpoint}
 site = "aws:{main}:{region}"
 [targets.credentials]
 access_key_id_env = "DEMO_DRILL_ACCESS_KEY_ID"
@@ -72,6 +76,8 @@ bucket = "{vault}"
 prefix = "pg/"
 region = "{region}"
 endpoint_url = {endpoint}
+sts_endpoint_url = {endpoint}
+iam_endpoint_url = {endpoint}
 site = "aws:{vault_account}:{region}"
 account = "{vault_account}"
 [targets.credentials]

@@ -39,7 +39,11 @@ _READ_ONLY = {
     "Version": "2012-10-17",
     "Statement": [
         {"Effect": "Allow", "Action": ["s3:Get*", "s3:List*"], "Resource": "*"},
-        {"Effect": "Allow", "Action": ["iam:SimulatePrincipalPolicy", "iam:GetRole"], "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": ["iam:SimulatePrincipalPolicy", "iam:GetRole", "iam:GetAccountAuthorizationDetails"],
+            "Resource": "*",
+        },
     ],
 }
 _AGENT_POLICY = {

@@ -50,6 +50,9 @@ type = "s3"
 bucket = "plain"
 region = "us-east-1"
 endpoint_url = "{endpoint}"
+sts_endpoint_url = "{endpoint}"
+iam_endpoint_url = "{endpoint}"
+account = "123456789012"
 site = "aws:123456789012:us-east-1"
 credentials = {{ access_key_id_env = "DRILL_KEY", secret_access_key_env = "DRILL_SECRET" }}
 
@@ -59,6 +62,9 @@ type = "s3"
 bucket = "locked"
 region = "us-east-1"
 endpoint_url = "{endpoint}"
+sts_endpoint_url = "{endpoint}"
+iam_endpoint_url = "{endpoint}"
+account = "123456789012"
 site = "aws:123456789012:us-east-1"
 credentials = {{ access_key_id_env = "DRILL_KEY", secret_access_key_env = "DRILL_SECRET" }}
 
@@ -139,10 +145,17 @@ def estate(
 
 def _run(config: Path, environ: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     json_path = config.parent / "run.json"
+    # The coder names no credentials: drill judges the default chain, which must find nothing here
+    # and must not ask an instance metadata server.
+    nothing = {
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_SHARED_CREDENTIALS_FILE": str(config.parent / "no-credentials"),
+        "AWS_CONFIG_FILE": str(config.parent / "no-config"),
+    }
     result = subprocess.run(
         [sys.executable, "-m", "drill", "check", "-c", str(config), "--json", str(json_path)],
         cwd=config.parent,
-        env={"PATH": "/usr/bin:/bin", **environ},
+        env={"PATH": "/usr/bin:/bin", **nothing, **environ},
         capture_output=True,
         text=True,
         timeout=120,
@@ -161,18 +174,21 @@ def _finding(run: dict[str, Any], check: str, **subject: str) -> dict[str, Any]:
     return found
 
 
-def test_agents_are_judged_on_identity_probes_and_the_bucket_policy(
-    estate: tuple[Path, dict[str, str]],
+def test_agents_are_judged_on_identity_policies_probes_and_the_bucket_policy(
+    estate: tuple[Path, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config, environ = estate
+    # moto (in this process) refuses another account only when told to; AWS refuses it unless the
+    # bucket grants it something, which neither bucket does.
+    monkeypatch.setenv("MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS", "false")
     result, run = _run(config, environ)
     assert result.returncode == 3, result.stderr
 
     # s3:* on a bucket with no versions and no lock: one call destroys the backups.
     destroy = _finding(run, "trust_separation", agent="deployer", target="plain")
     assert destroy["status"] == "fail" and destroy["severity"] == "critical", destroy["message"]
-    assert "could destroy" in destroy["message"]
-    assert "probe" in destroy["evidence"]["evidence"]
+    assert "could destroy" in destroy["message"] and "granted by user deployer" in destroy["message"]
+    assert "policies" in destroy["evidence"]["evidence"]
 
     # The same agent against the COMPLIANCE-locked bucket can hide versions, not destroy them.
     hide = _finding(run, "trust_separation", agent="deployer", target="locked")
@@ -191,11 +207,16 @@ def test_agents_are_judged_on_identity_probes_and_the_bucket_policy(
     assert exposed["status"] == "fail" and exposed["severity"] == "critical"
     assert ".env:3" in exposed["message"]
 
-    # drill's own credentials could delete: drill only reads, so it warns and names what to drop.
+    # The coder names no credentials: the default chain finds none here, and drill says it cannot judge.
+    for target in ("plain", "locked"):
+        default = _finding(run, "trust_separation", agent="coder", target=target)
+        assert default["status"] == "error" and "default chain" in default["message"], default["message"]
+
+    # drill's own credentials could delete and change IAM: drill only reads, so it fails and names them.
     for target in ("plain", "locked"):
         verifier = _finding(run, "verifier_least_privilege", target=target)
-        assert verifier["status"] == "warn", verifier["message"]
-        assert "s3:DeleteObjectVersion" in verifier["message"]
+        assert verifier["status"] == "fail", verifier["message"]
+        assert "s3:DeleteObjectVersion" in verifier["message"] and "iam:" in verifier["message"]
 
     # No secret value reaches any output.
     everything = result.stdout + result.stderr + (config.parent / "run.json").read_text()

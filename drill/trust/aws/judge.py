@@ -138,7 +138,11 @@ class Judge:
             decision = decide(action, _ANY_ARN, caller, policies, Ownership.SAME)
             if decision.answer is Answer.DENIED:
                 continue
-            if action in SELF_SERVICE and decision.answer is Answer.ALLOWED and only_itself(entity, action, caller):
+            if (
+                action in SELF_SERVICE
+                and decision.answer is Answer.ALLOWED
+                and only_itself(entity, action, caller)
+            ):
                 continue
             found.append(_answer(action, decision, EvidenceSource.POLICIES, f" ({meaning})"))
         return found
@@ -183,8 +187,8 @@ class Judge:
         if isinstance(self.directory, Unavailable):
             return [
                 (
-                    "",
-                    Decision(Answer.UNKNOWN, f"the roles it may assume are unknown: {self.directory.reason}"),
+                    f"the roles it may assume are unknown: {self.directory.reason}",
+                    Decision(Answer.UNKNOWN, ""),
                 )
             ]
         found: list[tuple[Entity | str, Decision]] = []

@@ -151,7 +151,9 @@ def principal_names(statement: Statement, caller: Caller) -> Named:
         # listed: drill does not guess. Only a list that cannot concern the caller applies for sure.
         listed = _principal_values(body["NotPrincipal"], caller)
         if any(named.applies.match is not Match.NO for named in listed):
-            return Named(maybe(f"{statement.name} names everyone except principals that may include the caller"))
+            return Named(
+                maybe(f"{statement.name} names everyone except principals that may include the caller")
+            )
         return Named(YES)
     if "Principal" not in body:
         return Named(NO)

@@ -15,6 +15,7 @@ from tests.drill.config.snippets import (
     assert_names,
     database,
     fs_target,
+    gcs_target,
     integrity_check,
     policy,
     s3_target,
@@ -155,6 +156,14 @@ def test_max_size_drop_out_of_range_in_a_database_override_is_refused(tmp_path: 
 def test_a_filesystem_target_with_a_bucket_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, s3_target(), fs_target(bucket="stray"), database())
     assert_names(the_problem(path), path, "targets[1]", "a filesystem target takes 'path', not bucket")
+
+
+def test_identity_endpoints_belong_to_s3_targets_only(tmp_path: Path) -> None:
+    path = write(tmp_path, gcs_target(sts_endpoint_url="https://sts.example"), database(targets=("archive",)))
+    assert_names(the_problem(path), path, "targets[0]", "only an s3 target takes 'sts_endpoint_url'")
+    endpoints = {"sts_endpoint_url": "https://sts.example", "iam_endpoint_url": "https://iam.example"}
+    fine = write(tmp_path, s3_target(**endpoints), database(targets=("vault",)))
+    assert load_config(fine).config.targets[0].iam_endpoint_url == "https://iam.example"
 
 
 def test_a_filesystem_target_without_a_path_is_refused(tmp_path: Path) -> None:
