@@ -101,6 +101,9 @@ def _config_text(endpoint: str, targets: int, report_dir: Path) -> str:
             'prefix = "postgres/"',
             'region = "us-east-1"',
             f'endpoint_url = "{endpoint}"',
+            # moto serves STS and IAM too: the trust evidence asks them as it would ask AWS's own.
+            f'sts_endpoint_url = "{endpoint}"',
+            f'iam_endpoint_url = "{endpoint}"',
             f'site = "bench-site-{index:03d}"',
             "[targets.credentials]",
             f'access_key_id_env = "{KEY_ID_ENV}"',
