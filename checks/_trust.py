@@ -62,6 +62,7 @@ _S3_LOCKED: Mapping[str, tuple[Effect, str]] = {
         "can shorten the default retention of backups written from now on; locked versions keep their dates",
     ),
     "s3:DeleteBucket": (Effect.NONE, "a bucket holding locked versions cannot be deleted"),
+    "s3:PutBucketAcl": (Effect.HIDE, "can grant write access through the ACL; locked versions stay locked"),
 }
 
 
@@ -93,6 +94,10 @@ def _s3_unlocked(posture: S3BucketPosture) -> Mapping[str, tuple[Effect, str]]:
         "s3:DeleteBucketPolicy": (Effect.WEAKEN, "removes the policy's denies"),
         "s3:PutBucketObjectLockConfiguration": (Effect.WEAKEN, "can change or remove the default retention"),
         "s3:DeleteBucket": (Effect.WEAKEN, "can delete the bucket once it is emptied"),
+        "s3:PutBucketAcl": (
+            Effect.WEAKEN,
+            "can grant its own account or anyone write access through the ACL",
+        ),
     }
 
 

@@ -107,11 +107,12 @@ def trust_separation(facts: AgentTargetFacts) -> Iterator[Outcome]:
         drill_identity=_known_identity(facts.verifier) if isinstance(facts.verifier, Identity) else None,
         owner_evidence=access.owner_evidence,
     )
-    if isinstance(identity, Unavailable) and not facts.agent.credentials.configured:
+    unloaded = isinstance(identity, Unavailable) and not facts.agent.credentials.configured
+    if unloaded and all(item.answer is Answer.UNKNOWN for item in access.permissions):
         yield Outcome.errored(
             f"Agent {facts.agent.name} names no credentials, so it holds whatever the SDK's default "
             f"chain finds where it runs (environment, shared files, web identity, instance role); drill "
-            f"could not load that chain ({identity.reason}) and cannot judge what it cannot load. Name "
+            f"could not load that chain ({_reason(identity)}) and cannot judge what it cannot load. Name "
             "the agent's credentials.",
             replace(evidence, gaps=tuple(access.gaps)),
         )
@@ -253,6 +254,10 @@ def _sources(identity: Identity | Unavailable, assessment: Assessment) -> list[s
         if row.answer is not Answer.UNKNOWN and row.source not in sources:
             sources.append(row.source)
     return sources
+
+
+def _reason(identity: Identity | Unavailable) -> str:
+    return identity.reason if isinstance(identity, Unavailable) else identity.principal
 
 
 def _identity(identity: Identity | Unavailable) -> IdentityRow | UnknownIdentity:

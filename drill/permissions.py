@@ -21,6 +21,7 @@ S3_DESTRUCTIVE: Mapping[str, str] = {
     "s3:DeleteBucketPolicy": "remove the bucket policy",
     "s3:PutBucketObjectLockConfiguration": "change the bucket's default Object Lock retention",
     "s3:DeleteBucket": "delete the bucket",
+    "s3:PutBucketAcl": "rewrite the bucket ACL (and so grant its own account or anyone write access)",
 }
 
 # Permissions that act on objects; the rest act on the bucket's configuration.

@@ -208,7 +208,10 @@ def test_power_one_step_away_that_drill_cannot_read_is_an_error_never_a_pass() -
 
 def test_an_agent_on_the_default_chain_that_drill_cannot_load_is_an_error() -> None:
     agent = Agent(name="coder", credentials=Credentials())
-    answers = trust.access(who=Unavailable("sts:GetCallerIdentity found no AWS credentials"))
+    # Nothing loaded, so nothing answered: every permission is unknown.
+    answers = trust.access(
+        who=Unavailable("sts:GetCallerIdentity found no AWS credentials"), unknown=EVERYTHING
+    )
     finding = judge(trust.agent_target(answers, trust.plain_s3(), agent=agent))
     assert finding.status is Status.ERROR
     assert "default chain" in finding.message and "cannot judge what it cannot load" in finding.message
