@@ -88,7 +88,7 @@ class AgentPathsEvidence(Evidence):
     evidence=(AgentAccessEvidence, NoCredentialsEvidence, AgentPathsEvidence),
 )
 def trust_separation(facts: AgentTargetFacts) -> Iterator[Outcome]:
-    """Agent credentials cannot delete or weaken the backups (identity, IAM, probes)."""
+    """Agent credentials cannot delete or weaken the backups, nor gain the power to (identity, policies, probes)."""
     if facts.target.type is TargetType.FILESYSTEM:
         yield _filesystem(facts)
         return
