@@ -123,6 +123,40 @@ def _config_text(endpoint: str, targets: int, report_dir: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+# What drill's own credentials need (docs/permissions.md): the S3 reads and the account's IAM.
+_READER_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": ["s3:Get*", "s3:List*", "iam:Get*", "iam:List*"], "Resource": "*"}
+    ],
+}
+
+
+def _reader_keys(endpoint: str) -> dict[str, str]:
+    """Keys of an IAM user with drill's read-only policy, so that the trust evidence judges a real
+    principal (moto does not enforce IAM here; drill reads the policy and evaluates it)."""
+    import json  # noqa: PLC0415
+
+    import boto3  # noqa: PLC0415
+
+    iam = boto3.client(
+        "iam",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+    )
+    try:
+        iam.create_user(UserName="drill-bench")
+        iam.put_user_policy(
+            UserName="drill-bench", PolicyName="read", PolicyDocument=json.dumps(_READER_POLICY)
+        )
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+    key = iam.create_access_key(UserName="drill-bench")["AccessKey"]
+    return {KEY_ID_ENV: key["AccessKeyId"], SECRET_ENV: key["SecretAccessKey"]}
+
+
 def _rss_kib(field: str) -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(f"{field}:"):
@@ -141,7 +175,7 @@ def measure(
 
     counter = CallCounter()
     timing = _instrument(counter)
-    environ = {**os.environ, KEY_ID_ENV: "bench-key-id", SECRET_ENV: "bench-secret"}
+    environ = {**os.environ, **_reader_keys(endpoint)}
     path = scratch / "drill.toml"
     path.write_text(_config_text(endpoint, targets, scratch / "reports"))
     loaded = load_config(path, environ)
