@@ -159,16 +159,12 @@ class Judge:
             return Power(own, through, escalation)
         for role, assumable in self.assumable(caller, entity, seen):
             if isinstance(role, str):
-                if relevant:
-                    escalation.append(
-                        PermissionAnswer(
-                            "sts:AssumeRole",
-                            Answer.UNKNOWN,
-                            EvidenceSource.POLICIES,
-                            role,
-                            blocks_weaker=True,
-                        )
+                # A role drill cannot read may act on the bucket whatever the caller's own account can.
+                escalation.append(
+                    PermissionAnswer(
+                        "sts:AssumeRole", Answer.UNKNOWN, EvidenceSource.POLICIES, role, blocks_weaker=True
                     )
+                )
                 continue
             inner = self.power(Caller(role.arn, account_of(role.arn)), role, depth + 1, seen | {role.arn})
             for permission, answer in inner.own.items():
@@ -203,6 +199,9 @@ class Judge:
                         Decision(Answer.UNKNOWN, ""),
                     )
                 )
+        unseen = self._unseen_roles(caller, entity)
+        if unseen:
+            found.append((unseen, Decision(Answer.UNKNOWN, "")))
         roles = self.directory.roles()
         if isinstance(roles, Unavailable):
             return [
@@ -220,6 +219,37 @@ class Judge:
             full = self.entity(role.arn) if not role.statements and not role.unread else role
             found.append((full if isinstance(full, Entity) else role, decision))
         return found
+
+    def _unseen_roles(self, caller: Caller, entity: Entity | Unavailable) -> str:
+        """Why roles drill cannot read may still lend the caller power over the bucket, or "".
+
+        A caller whose own policies drill read can assume a role of another account only where
+        those policies allow it (checked above). One whose policies are unread may, wherever a
+        role trusts it: what matters is a role of the bucket's own account, or of an account the
+        bucket policy grants something, when drill cannot read that account's roles."""
+        if isinstance(entity, Entity) or isinstance(self.directory, Unavailable):
+            return ""
+        readable = self.directory.account
+        owner = self.bucket.owner
+        if owner is None or owner != readable:
+            where = f"the bucket's account ({owner})" if owner else "the bucket's account, which is unknown"
+            return f"roles of {where} may trust it, and drill reads only the roles of {readable}"
+        granted = sorted(
+            {
+                account
+                for statement in self.bucket.statements or ()
+                if statement.effect == "Allow"
+                for value in _aws_principals(statement)
+                for account in [value if value == "*" else account_of(value) or value[:12]]
+                if account not in (owner, caller.account)
+            }
+        )
+        if granted:
+            return (
+                f"the bucket policy grants accounts {', '.join(granted)}, whose roles may trust it and "
+                "which drill cannot read"
+            )
+        return ""
 
     def _assume(self, caller: Caller, role: Entity, policies: PolicySet) -> Decision:
         trust_resource = Resource(role.arn)
@@ -250,6 +280,13 @@ class Judge:
                 Answer.UNKNOWN, f"{why} admits its account; {identity.detail}", blocks_weaker=True
             )
         return Decision(Answer.DENIED, identity.detail)
+
+
+def _aws_principals(statement: Statement) -> list[str]:
+    element = statement.body.get("Principal")
+    if element == "*":
+        return ["*"]
+    return as_list(element.get("AWS")) if isinstance(element, Mapping) else []
 
 
 def _inside(pattern: str, account: str | None) -> bool:

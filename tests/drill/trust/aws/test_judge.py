@@ -202,3 +202,17 @@ def test_roles_that_cannot_be_listed_are_unknown_never_absent() -> None:
     power = judge(Unavailable("iam:ListRoles: 403")).power(caller("assumer"), Unavailable("iam:GetUser: 403"))
     assert all(a.answer is Answer.UNKNOWN for a in power.escalation)
     assert power.own["s3:DeleteObjectVersion"].answer is Answer.UNKNOWN
+
+
+def test_roles_of_an_account_drill_cannot_read_keep_an_unreadable_caller_in_doubt() -> None:
+    stranger = Caller("arn:aws:iam::444455556666:user/agent", "444455556666")
+    unread = Unavailable("another account")
+    # The bucket lives in a third account: its roles may trust the agent, and drill cannot list them.
+    elsewhere = Judge(
+        Bucket("backups", (), "", (), None, "", "999999999999", Resource("arn:aws:s3:::backups"), (KEY,)),
+        DIRECTORY,
+    )
+    [doubt] = [a for a in elsewhere.power(stranger, unread).escalation if a.permission == "sts:AssumeRole"]
+    assert doubt.answer is Answer.UNKNOWN and "999999999999" in doubt.detail
+    # In drill's own account, the roles are read: none trusts the stranger, so nothing is in doubt.
+    assert not [a for a in judge().power(stranger, unread).escalation if a.permission == "sts:AssumeRole"]
