@@ -146,14 +146,11 @@ def _reader_keys(endpoint: str) -> dict[str, str]:
         aws_access_key_id="bench",
         aws_secret_access_key="bench",
     )
-    try:
-        iam.create_user(UserName="drill-bench")
-        iam.put_user_policy(
-            UserName="drill-bench", PolicyName="read", PolicyDocument=json.dumps(_READER_POLICY)
-        )
-    except iam.exceptions.EntityAlreadyExistsException:
-        pass
-    key = iam.create_access_key(UserName="drill-bench")["AccessKey"]
+    # One user per measurement (each is a fresh process): IAM allows two access keys per user.
+    name = f"drill-bench-{os.getpid()}"
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="read", PolicyDocument=json.dumps(_READER_POLICY))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
     return {KEY_ID_ENV: key["AccessKeyId"], SECRET_ENV: key["SecretAccessKey"]}
 
 

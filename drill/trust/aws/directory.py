@@ -99,6 +99,10 @@ class AuthorizationDetails:
 
     def __init__(self, account: str | None, pages: Iterable[Mapping[str, Any]]) -> None:
         self.account = account
+        # Parsed on first use and kept: every agent and target asks about the same principals.
+        # Two threads parsing the same one at once build equal results, so no lock is needed.
+        self._entities: dict[str, Entity | Unavailable] = {}
+        self._role_list: tuple[Entity, ...] | None = None
         self._users: dict[str, Mapping[str, Any]] = {}
         self._groups: dict[str, Mapping[str, Any]] = {}
         self._roles: dict[str, Mapping[str, Any]] = {}
@@ -130,6 +134,11 @@ class AuthorizationDetails:
             collected.add(f"{owner}, inline policy {item.get('PolicyName')!r}", item.get("PolicyDocument"))
 
     def entity(self, arn: str) -> Entity | Unavailable:
+        if arn not in self._entities:
+            self._entities[arn] = self._parse(arn)
+        return self._entities[arn]
+
+    def _parse(self, arn: str) -> Entity | Unavailable:
         if account_of(arn) != self.account:
             return outside(arn, self.account)
         if is_root(arn):
@@ -161,6 +170,11 @@ class AuthorizationDetails:
         return _entity(str(details.get("Arn", arn)), "role", role[1], collected, trust=_trust(details))
 
     def roles(self) -> tuple[Entity, ...] | Unavailable:
+        if self._role_list is None:
+            self._role_list = self._parse_roles()
+        return self._role_list
+
+    def _parse_roles(self) -> tuple[Entity, ...]:
         found = []
         for name, details in sorted(self._roles.items()):
             entity = self.entity(str(details.get("Arn", "")))
