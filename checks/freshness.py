@@ -47,8 +47,17 @@ def freshness(facts: DatabaseTargetFacts) -> Iterator[Outcome]:
     listing = known(facts.listing)
     latest = listing.latest
     if latest is None:
+        links = listing.unfollowed_count
+        unfollowed = (
+            f" drill followed none of the {links} symbolic links or special files there (snapshot_links)."
+            if links > 1
+            else " drill did not follow the symbolic link or special file there (snapshot_links)."
+            if links
+            else ""
+        )
         yield Outcome.failed(
-            f"No snapshot of {facts.database.name} matches {listing.pattern!r} on {facts.target.name}.",
+            f"No snapshot of {facts.database.name} matches {listing.pattern!r} on {facts.target.name}."
+            + unfollowed,
             NoSnapshotEvidence(pattern=listing.pattern, snapshots=0),
         )
         return

@@ -82,7 +82,8 @@ class Checksum:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One backup object as the store lists it. ``key`` is relative to the store's root, prefix included."""
+    """One backup object as the store lists it. ``key`` is relative to the store's root, prefix included,
+    and escaped (``drill.storage.names``): printable text whatever bytes the store holds."""
 
     key: str
     size: int
@@ -95,6 +96,30 @@ class Snapshot:
             if checksum.algorithm == algorithm:
                 return checksum.value
         return None
+
+
+class EntryKind(enum.StrEnum):
+    """What a directory entry that drill does not read as a snapshot is."""
+
+    FILE_LINK = "file_link"  # a symbolic link to a file
+    DIRECTORY_LINK = "directory_link"  # a symbolic link to a directory
+    DANGLING_LINK = "dangling_link"  # a symbolic link to nothing
+    SPECIAL_FILE = "special_file"  # a FIFO, socket or device: reading one could block or never end
+
+
+@dataclass(frozen=True)
+class UnfollowedEntry:
+    """An entry of a filesystem target where a snapshot could be, that drill neither follows nor reads.
+
+    A copy that is a link to somewhere else is not a copy, and a link leaving the target would make
+    drill read (and quote) a file outside it. ``key`` and ``destination`` are escaped names
+    (``drill.storage.names``); ``destination`` is the link's text as written, None for a special file.
+    """
+
+    key: str
+    kind: EntryKind
+    destination: str | None = None
+    leaves_target: bool = False  # the link resolves outside the target's directory
 
 
 @dataclass(frozen=True)

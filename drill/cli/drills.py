@@ -151,15 +151,18 @@ def _finish(
     config = loaded.config
     report_dir = Path(config.report.dir)
     out = console()
-    print_run(run, out)
     # Read before this run's own history line is appended: a recovery is judged against the run before.
     previous = history.previous_run(report_dir, run.command, tuple(db.name for db in run.coverage.databases))
+    # The record first: nothing printed to a terminal may cost the run its evidence.
     published = publish(run, report_dir)
     if json_path is not None:
         write_atomic(json_path, render_json(run))
-        out.print(f"JSON: {json_path}", markup=False, highlight=False)
     if junit_path is not None:
         write_atomic(junit_path, render_junit(run))
+    print_run(run, out)
+    if json_path is not None:
+        out.print(f"JSON: {json_path}", markup=False, highlight=False)
+    if junit_path is not None:
         out.print(f"JUnit: {junit_path}", markup=False, highlight=False)
     out.print(f"Report: {published.report}", markup=False, highlight=False)
     out.print(f"History: {published.index}", markup=False, highlight=False)

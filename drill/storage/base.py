@@ -8,18 +8,25 @@ from typing import BinaryIO, Protocol
 
 from drill.config import Target
 from drill.facts import BucketPosture, ObjectProtection
-from drill.model import Snapshot
+from drill.model import Snapshot, UnfollowedEntry
 
 SIDECAR_SUFFIXES = (".sha256", ".sha256sum", ".md5")
 
 
 class Store(Protocol):
-    """Read-only access to one target. Keys are relative to the store root and include the target prefix."""
+    """Read-only access to one target. Keys are relative to the store root and include the target prefix.
+
+    Keys are escaped names (``drill.storage.names``): a store escapes every name it lists and turns
+    a key back into the raw name only to read the object, so no name in facts or reports can carry
+    bytes that are not text, or control characters.
+    """
 
     target: Target
 
-    def iter_objects(self, prefix: str) -> Iterator[Snapshot]:
-        """Stream every object under ``prefix`` page by page; order is the store's, not by time."""
+    def iter_objects(self, prefix: str) -> Iterator[Snapshot | UnfollowedEntry]:
+        """Stream every object under ``prefix`` page by page; order is the store's, not by time.
+
+        A filesystem also names the links and special files it met where a snapshot could be."""
         ...
 
     def stat(self, key: str) -> Snapshot | None:

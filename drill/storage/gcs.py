@@ -19,6 +19,7 @@ from drill.config import Target
 from drill.facts import GcsBucketPosture, ObjectProtection
 from drill.model import Checksum, Snapshot, Unavailable
 from drill.storage.gcs_posture import blob_protection, bucket_posture
+from drill.storage.names import escape_name, raw_key, raw_prefix
 
 # Ask only for what a Snapshot holds: a listing of many thousand backups stays small.
 _LIST_FIELDS = "items(name,size,timeCreated,updated,md5Hash,crc32c,generation),nextPageToken"
@@ -60,7 +61,7 @@ class GcsStore:
     def iter_objects(self, prefix: str) -> Iterator[Snapshot]:
         blobs = self.client.list_blobs(
             self.bucket_name,
-            prefix=prefix or None,
+            prefix=raw_prefix(prefix) or None,
             page_size=self.page_size,
             fields=_LIST_FIELDS,
             retry=self.retry,
@@ -76,7 +77,7 @@ class GcsStore:
 
     def stat(self, key: str) -> Snapshot | None:
         try:
-            blob = self.bucket.get_blob(key, retry=self.retry, timeout=_TIMEOUT)
+            blob = self.bucket.get_blob(raw_key(key), retry=self.retry, timeout=_TIMEOUT)
         except _CLIENT_ERRORS as error:
             raise self._error(error, "storage.objects.get", key) from None
         if blob is None:  # get_blob answers None for a missing bucket too
@@ -86,7 +87,7 @@ class GcsStore:
 
     def read_small(self, key: str, limit: int) -> bytes | None:
         try:
-            data: bytes = self.bucket.blob(key).download_as_bytes(
+            data: bytes = self.bucket.blob(raw_key(key)).download_as_bytes(
                 start=0, end=limit - 1, raw_download=True, retry=self.retry, timeout=_TIMEOUT
             )
         except api.NotFound:
@@ -100,7 +101,7 @@ class GcsStore:
         # Fetch the metadata first so a missing object fails here, and so the reader's ranged
         # requests all name this generation even if the object is overwritten mid-read.
         try:
-            blob = self.bucket.get_blob(key, retry=self.retry, timeout=_TIMEOUT)
+            blob = self.bucket.get_blob(raw_key(key), retry=self.retry, timeout=_TIMEOUT)
         except _CLIENT_ERRORS as error:
             raise self._error(error, "storage.objects.get", key) from None
         if blob is None:
@@ -139,7 +140,9 @@ class GcsStore:
         key = snapshot.key
         generation = int(snapshot.version_id) if snapshot.version_id else None
         try:
-            blob = self.bucket.get_blob(key, generation=generation, retry=self.retry, timeout=_TIMEOUT)
+            blob = self.bucket.get_blob(
+                raw_key(key), generation=generation, retry=self.retry, timeout=_TIMEOUT
+            )
         except _CLIENT_ERRORS as error:
             raise self._error(error, "storage.objects.get", key) from None
         if blob is None:
@@ -149,7 +152,7 @@ class GcsStore:
                 f"gs://{self.bucket_name}/{key} of target {self.target.name} does not exist"
                 + (f" in generation {generation}." if generation else "."),
             )
-        return blob_protection(blob)
+        return blob_protection(key, blob)
 
     def close(self) -> None:
         self.client.close()
@@ -222,7 +225,7 @@ def _snapshot(blob: Any) -> Snapshot:
     # timeCreated, not updated: a metadata change (a hold, a label) must not make an old backup look new.
     created = blob.time_created or blob.updated
     return Snapshot(
-        key=blob.name,
+        key=escape_name(blob.name),
         size=int(blob.size),
         created_at=created.astimezone(UTC),
         checksums=tuple(checksums),

@@ -3,7 +3,7 @@ from datetime import timedelta
 from drill.checks.freshness import freshness
 from drill.config import Policy
 from drill.engine import evaluate
-from drill.facts import Unavailable
+from drill.facts import SnapshotListing, Unavailable
 from drill.model import Status
 from tests import factories
 
@@ -51,3 +51,12 @@ def test_unreadable_listing_is_an_error_with_the_reason_never_a_verdict() -> Non
     assert finding.status is Status.ERROR
     assert "s3:ListBucket denied" in finding.message
     assert finding.target == "vault" and finding.database == "orders"
+
+
+def test_freshness_names_the_links_it_could_not_count() -> None:
+    found = SnapshotListing(pattern="pg/orders/*.dump", count=0, newest=(), unfollowed_count=1)
+
+    [finding] = evaluate(SPEC, factories.database_target_facts(found))
+
+    assert finding.status is Status.FAIL
+    assert "did not follow the symbolic link" in finding.message and "snapshot_links" in finding.message
