@@ -252,6 +252,22 @@ class ConfigIdentity:
 
 
 @dataclass(frozen=True)
+class Interruption:
+    """A run stopped by SIGTERM or Ctrl-C before it finished: its findings are those reached by then,
+    and what was still being read is an ``error`` saying so."""
+
+    signal: str  # SIGTERM or SIGINT
+    during: Phase  # posture: collecting or checking; restore: a restore drill
+
+    def describe(self) -> str:
+        what = "a restore drill" if self.during is Phase.RESTORE else "the posture checks"
+        return (
+            f"Interrupted by {self.signal} during {what}: the findings are those reached by then, and "
+            "what was still being read is an error."
+        )
+
+
+@dataclass(frozen=True)
 class DrillRun:
     """Everything one invocation found; reports read only this."""
 
@@ -264,10 +280,13 @@ class DrillRun:
     findings: tuple[Finding, ...]
     checks: tuple[CheckInfo, ...] = ()
     coverage: Coverage = field(default_factory=Coverage)
+    interrupted: Interruption | None = None
 
     @property
     def status(self) -> Status:
-        return overall_status(self.findings)
+        """The findings' verdict; an interrupted run never passes, whatever it had reached."""
+        status = overall_status(self.findings)
+        return Status.ERROR if self.interrupted is not None and not status.is_failing else status
 
     @property
     def duration_seconds(self) -> float:

@@ -91,3 +91,5 @@ def print_run(run: DrillRun, console: Console) -> None:
     console.print(
         Text.assemble("Verdict: ", verdict, f" ({counts or 'no findings'}) in {run.duration_seconds:.1f}s")
     )
+    if run.interrupted is not None:
+        console.print(Text(run.interrupted.describe(), style=_STYLE[Status.ERROR]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import traceback
 
 import typer
@@ -48,10 +49,30 @@ app.command("list-checks")(list_checks)
 app.command()(version)
 
 
+def _leave_abandoned_calls(exiting: SystemExit) -> None:
+    """After an interrupted run is recorded, exit even while a cloud call is still in flight.
+
+    Its thread waits on a socket that may only time out much later, and the interpreter joins such
+    threads before it exits; the record and reports are written and flushed, so nothing is lost.
+    """
+    from drill.stopping import SWITCH
+
+    if SWITCH.stopped is None:
+        return
+    main_thread = threading.main_thread()
+    if not any(thread is not main_thread and not thread.daemon for thread in threading.enumerate()):
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    code = exiting.code if isinstance(exiting.code, int) else Exit.INTERNAL
+    os._exit(code)
+
+
 def main() -> None:
     try:
         app()
-    except SystemExit:
+    except SystemExit as exiting:
+        _leave_abandoned_calls(exiting)
         raise
     except KeyboardInterrupt:
         error("drill: interrupted.")

@@ -13,6 +13,7 @@ from google.api_core.retry import Retry
 from google.auth import exceptions as auth
 from google.cloud.storage.retry import DEFAULT_RETRY
 
+from drill.clouds.bounded import CONNECT_TIMEOUT, READ_TIMEOUT
 from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.clouds.gcp import gcs_client
 from drill.config import Target
@@ -23,7 +24,7 @@ from drill.storage.names import escape_name, raw_key, raw_prefix
 
 # Ask only for what a Snapshot holds: a listing of many thousand backups stays small.
 _LIST_FIELDS = "items(name,size,timeCreated,updated,md5Hash,crc32c,generation),nextPageToken"
-_TIMEOUT = (10, 60)  # connect, read: seconds
+_TIMEOUT = (CONNECT_TIMEOUT, READ_TIMEOUT)  # seconds: an endpoint that never answers must not hold a run
 _READ_CHUNK = 16 * 1024 * 1024  # one ranged request per chunk; the library's default is 40 MiB
 # What the client raises for a failed call; anything else is a bug and surfaces as itself.
 _CLIENT_ERRORS = (api.GoogleAPIError, auth.GoogleAuthError, requests.RequestException)
