@@ -23,7 +23,8 @@ app = typer.Typer(
         "Verify that backups would survive the worst day: 3-2-1-1-0 copies, immutability, "
         "separation from the credentials agents hold, and restore drills.\n\n"
         "Exit codes: 0 all passed (warnings allowed), 3 a finding failed or could not be verified, "
-        "2 config or usage error, 1 internal error, 4 (run) every database was being drilled elsewhere."
+        "2 config or usage error, 1 internal error, 4 (run) every database was being drilled elsewhere, "
+        "130 or 143 stopped by Ctrl-C or SIGTERM (the run is recorded as interrupted)."
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
