@@ -5,7 +5,7 @@ trust clients that must refuse further calls are built deep inside the backends.
 reset by ``armed()`` at the start of every run.
 
 - **Interrupted.** The first SIGTERM or SIGINT records its name; from then on every cloud call is
-  refused before it is sent (``CallRefused``), collection stops waiting for the calls in flight
+  refused before it is sent (``drill.clouds.bounded``), collection stops waiting for the calls in flight
   (their threads are abandoned: a read of an endpoint that never answers ends only with its read
   timeout), and the engine assembles a run marked interrupted from what it has. While a restore
   drill runs, the signal also raises ``Interrupted`` in the main thread, so that the drill unwinds
@@ -24,15 +24,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
-
-from drill.clouds.errors import StorageError, StorageErrorKind
-
-
-class CallRefused(StorageError):
-    """A cloud call drill did not send: the run was interrupted, or the endpoint stopped answering."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(StorageErrorKind.TRANSIENT, message)
 
 
 class Interrupted(BaseException):
@@ -83,14 +74,15 @@ class _Switch:
         with self._lock:
             self._unanswered.setdefault(endpoint, reason)
 
-    def check(self, endpoint: str) -> None:
-        """Raise CallRefused when no call may be sent to ``endpoint`` (scheme://host:port)."""
+    def refusal(self, endpoint: str) -> str | None:
+        """Why no call may be sent to ``endpoint`` (scheme://host:port) any more, or None."""
         stopped = self.stopped
         if stopped is not None:
-            raise CallRefused(f"Not asked: {stopped.reason}.")
+            return f"Not asked: {stopped.reason}."
         reason = self._unanswered.get(endpoint)
         if reason is not None:
-            raise CallRefused(f"Not asked: {endpoint} {reason}, so drill asked it nothing more in this run.")
+            return f"Not asked: {endpoint} {reason}, so drill asked it nothing more in this run."
+        return None
 
 
 SWITCH = _Switch()

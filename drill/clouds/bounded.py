@@ -15,11 +15,26 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 
+from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.stopping import SWITCH
 
 CONNECT_TIMEOUT = 5  # seconds to open a connection; a cloud endpoint answers a SYN in milliseconds
 READ_TIMEOUT = 20  # seconds of silence on an open connection, per read: a body streams far faster
 REFRESH_TIMEOUT = 30  # seconds for a Google token refresh (the library allows 300)
+
+
+class CallRefused(StorageError):
+    """A cloud call drill did not send: the run was interrupted, or the endpoint stopped answering."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(StorageErrorKind.TRANSIENT, message)
+
+
+def refuse_if_stopped(endpoint: str) -> None:
+    """Raise CallRefused when the run's switch allows no call to ``endpoint`` any more."""
+    refusal = SWITCH.refusal(endpoint)
+    if refusal is not None:
+        raise CallRefused(refusal)
 
 
 def endpoint_of(url: str) -> str:
@@ -41,7 +56,7 @@ def _silence(error: BaseException) -> str | None:
 
 
 def _before_send(request: Any, **_: Any) -> None:
-    SWITCH.check(endpoint_of(request.url))
+    refuse_if_stopped(endpoint_of(request.url))
 
 
 def _after_attempt(caught_exception: BaseException | None = None, request_dict: Any = None, **_: Any) -> None:

@@ -13,7 +13,14 @@ from google.auth.transport.requests import AuthorizedSession
 from google.cloud import storage
 from google.oauth2 import service_account
 
-from drill.clouds.bounded import CONNECT_TIMEOUT, READ_TIMEOUT, SILENT_AT_CONNECT, SILENT_AT_READ, endpoint_of
+from drill.clouds.bounded import (
+    CONNECT_TIMEOUT,
+    READ_TIMEOUT,
+    SILENT_AT_CONNECT,
+    SILENT_AT_READ,
+    endpoint_of,
+    refuse_if_stopped,
+)
 from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.config import Credentials
 from drill.stopping import SWITCH
@@ -115,7 +122,7 @@ class BoundedSession(AuthorizedSession):
         **kwargs: Any,
     ) -> requests.Response:
         endpoint = endpoint_of(url)
-        SWITCH.check(endpoint)
+        refuse_if_stopped(endpoint)
         try:
             response: requests.Response = super().request(  # type: ignore[no-untyped-call]
                 method,

@@ -17,10 +17,10 @@ import pytest
 from botocore.config import Config
 
 from drill.clouds.aws import client_config
-from drill.clouds.bounded import CONNECT_TIMEOUT, READ_TIMEOUT, watch_botocore
+from drill.clouds.bounded import CONNECT_TIMEOUT, READ_TIMEOUT, CallRefused, watch_botocore
 from drill.clouds.gcp import bounded_timeout, gcs_client
 from drill.config import Credentials
-from drill.stopping import SWITCH, CallRefused
+from drill.stopping import SWITCH
 from tests.silent import never_answering
 
 
