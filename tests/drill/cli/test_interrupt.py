@@ -116,3 +116,23 @@ def test_a_signal_while_an_endpoint_never_answers_stops_drill_and_records_the_ru
     junit = (tmp_path / "junit.xml").read_text()
     assert 'name="drill.run"' in junit and f"Interrupted by {name}" in junit
     assert f"Interrupted by {name}" in stdout
+
+
+def test_a_call_still_in_flight_does_not_hold_an_interrupted_drill_after_its_record_is_written() -> None:
+    """The interpreter joins non-daemon threads before it exits (the trust pool's are); after an
+    interrupted run is recorded, a thread blocked in a read of a silent endpoint must not hold drill.
+    Here a thread that sleeps for ten minutes stands for that read."""
+    code = (
+        "import signal, sys, threading, time\n"
+        "from drill.stopping import SWITCH\n"
+        "from drill.cli import main\n"
+        "threading.Thread(target=time.sleep, args=(600,)).start()\n"
+        "SWITCH.stop(signal.SIGTERM)\n"
+        "sys.argv = ['drill', 'version']\n"
+        "main()\n"
+    )
+    process = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+
+    assert process.returncode == 0 and process.stdout.strip(), process.stderr

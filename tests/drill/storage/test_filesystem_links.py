@@ -6,7 +6,9 @@ leaving the target was opened."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.config import TargetType
 from drill.model import EntryKind, Snapshot, UnfollowedEntry
 from drill.storage.filesystem import FilesystemStore
+from tests.exposure import as_unprivileged
 from tests.helpers import make_target
 from tests.opened import opened_below
 
@@ -207,3 +210,30 @@ def test_a_tree_deeper_than_the_recursion_limit_is_listed(tmp_path: Path) -> Non
         subprocess.run(["rm", "-rf", str(root)], check=True)
 
     assert len(snapshots) == 1 and snapshots[0].key.endswith("/d/x.dump")
+
+
+def test_as_an_unprivileged_user_links_are_named_the_same_and_never_opened() -> None:
+    """As root, modes never deny; the container runs drill as an ordinary user, whose reads of the
+    outside file the kernel could refuse: the result must not depend on it (a forked child drops to
+    nobody, and the outside file is readable by everyone, so nothing but drill keeps it unread)."""
+    workspace = Path(tempfile.mkdtemp(prefix="drill-links-"))
+    try:
+        workspace.chmod(0o755)
+        outside = workspace / "elsewhere"
+        write(outside / "orders" / "orders-1.dump", SECRET).chmod(0o644)
+        root = workspace / "nas"
+        root.mkdir()
+        (root / "pg").symlink_to(outside)
+        (root / "orders").symlink_to(outside / "orders")
+        for folder in (outside, outside / "orders", root):
+            folder.chmod(0o755)
+
+        with opened_below(outside) as opened:
+            seen = as_unprivileged(
+                lambda: [(item.key, item.leaves_target) for item in store_for(root).iter_objects("")]
+            )
+
+        assert sorted(seen) == [("orders", True), ("pg", True)]
+        assert opened == []
+    finally:
+        shutil.rmtree(workspace)
