@@ -83,7 +83,7 @@ class Checksum:
 @dataclass(frozen=True)
 class Snapshot:
     """One backup object as the store lists it. ``key`` is relative to the store's root, prefix included,
-    and escaped (``drill.storage.names``): printable text whatever bytes the store holds."""
+    and escaped (``drill.names``): printable text whatever bytes the store holds."""
 
     key: str
     size: int
@@ -113,7 +113,7 @@ class UnfollowedEntry:
 
     A copy that is a link to somewhere else is not a copy, and a link leaving the target would make
     drill read (and quote) a file outside it. ``key`` and ``destination`` are escaped names
-    (``drill.storage.names``); ``destination`` is the link's text as written, None for a special file.
+    (``drill.names``); ``destination`` is the link's text as written, None for a special file.
     """
 
     key: str

@@ -6,9 +6,11 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import BinaryIO, Protocol
 
+from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.config import Target
 from drill.facts import BucketPosture, ObjectProtection
 from drill.model import Snapshot, UnfollowedEntry
+from drill.names import unescape_name
 
 SIDECAR_SUFFIXES = (".sha256", ".sha256sum", ".md5")
 
@@ -16,7 +18,7 @@ SIDECAR_SUFFIXES = (".sha256", ".sha256sum", ".md5")
 class Store(Protocol):
     """Read-only access to one target. Keys are relative to the store root and include the target prefix.
 
-    Keys are escaped names (``drill.storage.names``): a store escapes every name it lists and turns
+    Keys are escaped names (``drill.names``): a store escapes every name it lists and turns
     a key back into the raw name only to read the object, so no name in facts or reports can carry
     bytes that are not text, or control characters.
     """
@@ -51,3 +53,12 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def raw_key(key: str) -> str:
+    """The name a store holds for ``key``, as a store's read needs it; StorageError(INVALID) when
+    ``key`` is not a key a listing gave (a caller's mistake, never the store's content)."""
+    try:
+        return unescape_name(key)
+    except ValueError as error:
+        raise StorageError(StorageErrorKind.INVALID, f"{key} is not a key a listing gave: {error}.") from None

@@ -17,7 +17,8 @@ from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.config import Target
 from drill.facts import FilesystemPosture, ObjectProtection
 from drill.model import EntryKind, Snapshot, Unavailable, UnfollowedEntry
-from drill.storage.names import escape_name, raw_key, raw_prefix
+from drill.names import escape_name, raw_prefix
+from drill.storage.base import raw_key
 
 # From linux/fs.h: read a file's inode flags; FS_IMMUTABLE_FL is what `chattr +i` sets.
 _FS_IOC_GETFLAGS = 0x80086601

@@ -19,8 +19,9 @@ from drill.clouds.gcp import gcs_client
 from drill.config import Target
 from drill.facts import GcsBucketPosture, ObjectProtection
 from drill.model import Checksum, Snapshot, Unavailable
+from drill.names import escape_name, raw_prefix
+from drill.storage.base import raw_key
 from drill.storage.gcs_posture import blob_protection, bucket_posture
-from drill.storage.names import escape_name, raw_key, raw_prefix
 
 # Ask only for what a Snapshot holds: a listing of many thousand backups stays small.
 _LIST_FIELDS = "items(name,size,timeCreated,updated,md5Hash,crc32c,generation),nextPageToken"

@@ -23,7 +23,8 @@ from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.config import Target
 from drill.facts import ObjectProtection, S3BucketPosture
 from drill.model import Checksum, Snapshot
-from drill.storage.names import escape_name, raw_key, raw_prefix
+from drill.names import escape_name, raw_prefix
+from drill.storage.base import raw_key
 from drill.storage.s3_posture import head_checksums, object_protection, read_posture
 
 if TYPE_CHECKING:

@@ -66,6 +66,10 @@ name = "orders"
 site = "office"
 targets = ["nas", "vault"]
 snapshot_pattern = "orders/*.dump"
+
+[[agents]]
+name = "ci"
+paths = ["workspace"]
 """
 
 
@@ -87,6 +91,11 @@ def test_hostile_names_reach_every_output_escaped_and_the_run_is_recorded(
     (tmp_path / "nas" / "pg" / "orders" / "[").mkdir(parents=True)
     # Empty: snapshot_sanity fails, so the name is quoted in a failing finding and in the webhook too.
     (tmp_path / "nas" / "pg" / os.fsdecode(FILESYSTEM_NAME)).write_bytes(b"")
+    # An agent's workspace holding the vault's secret, in a file whose name is the same kind of hostile.
+    (tmp_path / "workspace").mkdir()
+    (tmp_path / "workspace" / os.fsdecode(b"deploy-\xfe\x1b[1m.env")).write_text(
+        f"AWS_SECRET_ACCESS_KEY={ENVIRON['DRILL_E2E_SECRET']}\n"
+    )
     s3_admin.create_bucket(Bucket="vault")
     s3_admin.put_object(Bucket="vault", Key=S3_NAME, Body=b"")
     (tmp_path / "drill.toml").write_text(CONFIG.format(s3=s3_endpoint))
@@ -119,6 +128,8 @@ def test_hostile_names_reach_every_output_escaped_and_the_run_is_recorded(
     sanity = {f["target"]: f for f in run["findings"] if f["check"] == "snapshot_sanity"}
     assert sanity["nas"]["status"] == "fail" and sanity["nas"]["evidence"]["snapshot"] == FILESYSTEM_KEY
     assert sanity["vault"]["status"] == "fail" and sanity["vault"]["evidence"]["snapshot"] == S3_KEY
+    [exposure] = [f for f in run["findings"] if f["check"] == "credential_exposure"]
+    assert exposure["status"] == "fail" and "deploy-\\xfe\\u001b[1m.env:1" in exposure["message"]
 
     [run_dir] = (tmp_path / "reports" / "runs").iterdir()
     outputs = {

@@ -1,4 +1,4 @@
-"""Names from storage are data: every name a store hands out is printable, valid text.
+"""Names from storage are data: every name a store (or a scanned directory) hands out is printable text.
 
 A backup store can hold names no report can carry as they are: a file name on a filesystem
 target need not be UTF-8, and an S3 key may hold control characters (an escape sequence that
@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-
-from drill.clouds.errors import StorageError, StorageErrorKind
 
 # Control (Cc), format (Cf: bidi overrides, zero-width characters), lone surrogates (Cs), line and
 # paragraph separators (Zl, Zp) and unassigned code points (Cn: U+FFFE and U+FFFF are not XML).
@@ -87,12 +85,3 @@ def raw_prefix(prefix: str) -> str:
         return unescape_name(prefix)
     except ValueError:
         return prefix.split("\\", 1)[0]
-
-
-def raw_key(key: str) -> str:
-    """The name a store holds for ``key``, as a store's read needs it; StorageError(INVALID) when
-    ``key`` is not a key a listing gave (a caller's mistake, never the store's content)."""
-    try:
-        return unescape_name(key)
-    except ValueError as error:
-        raise StorageError(StorageErrorKind.INVALID, f"{key} is not a key a listing gave: {error}.") from None

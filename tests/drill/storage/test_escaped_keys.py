@@ -1,4 +1,4 @@
-"""Names from storage are data: escaped where a store reads them, read back raw only to fetch the object.
+"""Stores escape every name where they read it (drill.names) and read the object under the raw name.
 
 Over a real filesystem (a name that is not UTF-8), moto (an S3 key with control characters) and
 gcp-storage-emulator (an object name with a bidi override and a line separator).
@@ -15,9 +15,9 @@ import pytest
 from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.config import TargetType
 from drill.model import Snapshot
+from drill.storage.base import raw_key
 from drill.storage.filesystem import FilesystemStore
 from drill.storage.gcs import GcsStore
-from drill.storage.names import escape_name, raw_key, raw_prefix, unescape_name
 from drill.storage.s3 import S3Store
 from tests.helpers import AWS_ENVIRON, make_target
 
@@ -32,32 +32,11 @@ HOSTILE = "orders/o\x1b[31m\r\u202e\x85\uffff\\.dump"
 ESCAPED = "orders/o\\u001b[31m\\u000d\\u202e\\u0085\\uffff\\\\.dump"
 
 
-@pytest.mark.parametrize(
-    ("raw", "escaped"),
-    [
-        ("orders/orders-2026-12-01.dump", "orders/orders-2026-12-01.dump"),
-        ("orders/café.dump", "orders/café.dump"),  # printable text stays as it is
-        (HOSTILE, ESCAPED),
-        (os.fsdecode(b"orders/\xff\xfe.dump"), "orders/\\xff\\xfe.dump"),  # bytes that are not UTF-8
-        ("orders/\U000e0001tag.dump", "orders/\\U000e0001tag.dump"),  # a format character above the BMP
-    ],
-)
-def test_names_are_escaped_to_printable_text_and_back(raw: str, escaped: str) -> None:
-    assert escape_name(raw) == escaped
-    assert escaped.isprintable()
-    assert unescape_name(escaped) == raw
-
-
 def test_a_key_no_listing_gave_is_refused() -> None:
     for key in ("orders/a\\q.dump", "orders/a\\x41.dump", "orders/trailing\\"):
         with pytest.raises(StorageError) as raised:
             raw_key(key)
         assert raised.value.kind is StorageErrorKind.INVALID
-
-
-def test_a_prefix_cut_inside_an_escape_keeps_what_comes_before_it() -> None:
-    assert raw_prefix("orders/o\\u001b") == "orders/o\x1b"
-    assert raw_prefix("orders/o\\u00") == "orders/o"
 
 
 def test_a_filesystem_name_that_is_not_utf8_is_listed_escaped_and_read_raw(tmp_path: Path) -> None:
