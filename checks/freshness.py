@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from drill.durations import format_duration
 from drill.facts import DatabaseTargetFacts, known
 from drill.model import Control, Evidence, Scope, Severity
 from drill.registry import Outcome, check
+
+_CLOCK_SKEW = timedelta(minutes=5)  # clocks that disagree by less are not worth a finding
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,17 @@ def freshness(facts: DatabaseTargetFacts) -> Iterator[Outcome]:
     listing = known(facts.listing)
     latest = listing.latest
     if latest is None:
+        links = listing.unfollowed_count
+        unfollowed = (
+            f" drill followed none of the {links} symbolic links or special files there (snapshot_links)."
+            if links > 1
+            else " drill did not follow the symbolic link or special file there (snapshot_links)."
+            if links
+            else ""
+        )
         yield Outcome.failed(
-            f"No snapshot of {facts.database.name} matches {listing.pattern!r} on {facts.target.name}.",
+            f"No snapshot of {facts.database.name} matches {listing.pattern!r} on {facts.target.name}."
+            + unfollowed,
             NoSnapshotEvidence(pattern=listing.pattern, snapshots=0),
         )
         return
@@ -61,7 +72,16 @@ def freshness(facts: DatabaseTargetFacts) -> Iterator[Outcome]:
         max_age_seconds=round(limit.total_seconds()),
         snapshots=listing.count,
     )
-    if age <= limit:
+    if age < -_CLOCK_SKEW:
+        # A file's time can be set by whoever writes the directory: a stale dump dated ahead would
+        # otherwise pass forever. Its age is unknown, so this is an error, not a pass.
+        yield Outcome.errored(
+            f"Newest snapshot {latest.key} is dated {format_duration(-age)} in the future "
+            f"({latest.created_at:%Y-%m-%d %H:%M} UTC): its time was set ahead, or the writer's clock is "
+            "wrong, so its age cannot be judged.",
+            evidence,
+        )
+    elif age <= limit:
         yield Outcome.passed(
             f"Newest snapshot {latest.key} is {format_duration(age)} old (limit {format_duration(limit)}).",
             evidence,

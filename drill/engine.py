@@ -1,7 +1,8 @@
 """Collect facts, run the checks over them, and assemble the run.
 
 Nothing a check does can make a finding disappear: a check that raises, or that yields nothing,
-becomes an ``error`` finding that says so.
+becomes an ``error`` finding that says so. A run stopped by SIGTERM or Ctrl-C (``drill.stopping``)
+is still assembled, from what was read by then, and marked interrupted.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from drill.model import (
     CoveredDatabase,
     DrillRun,
     Finding,
+    Interruption,
     Phase,
     Scope,
     Status,
@@ -32,6 +34,7 @@ from drill.model import (
 )
 from drill.registry import CheckSpec, Outcome, discover
 from drill.restore.binaries import CLIENT_TOOLS, SERVER_TOOLS, PgBinaries, RestoreSetupError, find_binaries
+from drill.stopping import SWITCH, Interrupted, unwinding
 
 if TYPE_CHECKING:
     from drill.restore.runner import Progress
@@ -124,13 +127,20 @@ def _drills(
         binaries = Unavailable(str(error))
     restores = []
     for facts in collected.databases:
-        outcome: DrillOutcome | Unavailable
+        outcome: DrillOutcome | Unavailable | None = None
         if isinstance(binaries, Unavailable):
             outcome = binaries
+        elif SWITCH.stopped is not None:
+            outcome = Unavailable(f"Not drilled: {SWITCH.stopped.reason}.")
         else:
             try:
-                outcome = drill_database(
-                    facts, config.restore, binaries, environ, keep=keep, progress=progress
+                with unwinding():  # SIGTERM or Ctrl-C unwinds the drill, so its scratch server is removed
+                    outcome = drill_database(
+                        facts, config.restore, binaries, environ, keep=keep, progress=progress
+                    )
+            except Interrupted as interruption:
+                outcome = outcome or Unavailable(
+                    f"The restore drill was interrupted by {interruption.signal_name} and did not finish."
                 )
             except RestoreSetupError as error:
                 outcome = Unavailable(str(error))
@@ -184,6 +194,7 @@ def execute(
     started = datetime.now(UTC)
     environ = os.environ if environ is None else environ
     selected = select_databases(loaded, databases)
+    SWITCH.forget_unanswered()  # an endpoint silent in an earlier run of this process gets its chance
     collected = collect(
         loaded.config,
         now or started,
@@ -192,6 +203,9 @@ def execute(
         databases=selected if databases else None,
     )
     specs = discover()
+    stopped_during = (
+        Phase.POSTURE if SWITCH.stopped is not None or Phase.RESTORE not in phases else Phase.RESTORE
+    )
     restores = (
         _drills(loaded, collected, environ, keep=keep, progress=progress) if Phase.RESTORE in phases else []
     )
@@ -209,4 +223,5 @@ def execute(
         findings=tuple(findings),
         checks=tuple(spec.info() for spec in specs if spec.phase in phases),
         coverage=coverage(loaded, collected),
+        interrupted=Interruption(SWITCH.stopped.signal_name, stopped_during) if SWITCH.stopped else None,
     )

@@ -82,7 +82,8 @@ class Checksum:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One backup object as the store lists it. ``key`` is relative to the store's root, prefix included."""
+    """One backup object as the store lists it. ``key`` is relative to the store's root, prefix included,
+    and escaped (``drill.names``): printable text whatever bytes the store holds."""
 
     key: str
     size: int
@@ -95,6 +96,30 @@ class Snapshot:
             if checksum.algorithm == algorithm:
                 return checksum.value
         return None
+
+
+class EntryKind(enum.StrEnum):
+    """What a directory entry that drill does not read as a snapshot is."""
+
+    FILE_LINK = "file_link"  # a symbolic link to a file
+    DIRECTORY_LINK = "directory_link"  # a symbolic link to a directory
+    DANGLING_LINK = "dangling_link"  # a symbolic link to nothing
+    SPECIAL_FILE = "special_file"  # a FIFO, socket or device: reading one could block or never end
+
+
+@dataclass(frozen=True)
+class UnfollowedEntry:
+    """An entry of a filesystem target where a snapshot could be, that drill neither follows nor reads.
+
+    A copy that is a link to somewhere else is not a copy, and a link leaving the target would make
+    drill read (and quote) a file outside it. ``key`` and ``destination`` are escaped names
+    (``drill.names``); ``destination`` is the link's text as written, None for a special file.
+    """
+
+    key: str
+    kind: EntryKind
+    destination: str | None = None
+    leaves_target: bool = False  # the link resolves outside the target's directory
 
 
 @dataclass(frozen=True)
@@ -227,6 +252,22 @@ class ConfigIdentity:
 
 
 @dataclass(frozen=True)
+class Interruption:
+    """A run stopped by SIGTERM or Ctrl-C before it finished: its findings are those reached by then,
+    and what was still being read is an ``error`` saying so."""
+
+    signal: str  # SIGTERM or SIGINT
+    during: Phase  # posture: collecting or checking; restore: a restore drill
+
+    def describe(self) -> str:
+        what = "a restore drill" if self.during is Phase.RESTORE else "the posture checks"
+        return (
+            f"Interrupted by {self.signal} during {what}: the findings are those reached by then, and "
+            "what was still being read is an error."
+        )
+
+
+@dataclass(frozen=True)
 class DrillRun:
     """Everything one invocation found; reports read only this."""
 
@@ -239,10 +280,13 @@ class DrillRun:
     findings: tuple[Finding, ...]
     checks: tuple[CheckInfo, ...] = ()
     coverage: Coverage = field(default_factory=Coverage)
+    interrupted: Interruption | None = None
 
     @property
     def status(self) -> Status:
-        return overall_status(self.findings)
+        """The findings' verdict; an interrupted run never passes, whatever it had reached."""
+        status = overall_status(self.findings)
+        return Status.ERROR if self.interrupted is not None and not status.is_failing else status
 
     @property
     def duration_seconds(self) -> float:

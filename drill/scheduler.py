@@ -38,7 +38,7 @@ from typing import Any
 
 from drill.config import Config
 from drill.cron import trigger, zone
-from drill.exits import Exit
+from drill.exits import Exit, interrupted_by
 
 LOG = logging.getLogger("drill.schedule")
 
@@ -132,8 +132,19 @@ class Launcher:
         group = finished.group.name
         if finished.exit_code == Exit.BUSY:
             LOG.warning("%s: drill skipped: another process is drilling these databases.", group)
-        elif self.stopping.is_set() and finished.run_id is None:
-            LOG.info("%s: drill aborted by the shutdown after %.1fs; it cleaned up.", group, finished.seconds)
+        elif self.stopping.is_set() and (finished.run_id is None or finished.exit_code == _STOPPED):
+            # A drill stopped by our SIGTERM records its run as interrupted (drill.stopping).
+            recorded = (
+                f" and recorded its run as interrupted ({self.report_path(finished.run_id)})"
+                if finished.run_id
+                else ""
+            )
+            LOG.info(
+                "%s: drill aborted by the shutdown after %.1fs; it cleaned up%s.",
+                group,
+                finished.seconds,
+                recorded,
+            )
         elif finished.run_id is None:
             LOG.error(
                 "%s: drill ended with exit code %d after %.1fs and wrote no run.",
@@ -176,6 +187,9 @@ class Launcher:
                     _signal(child, signal.SIGKILL)
                 return
             time.sleep(0.1)
+
+
+_STOPPED = interrupted_by(signal.SIGTERM)  # the exit code of a drill run the shutdown stopped
 
 
 def _signal(child: subprocess.Popen[bytes], signum: int) -> None:

@@ -41,19 +41,20 @@ def findings_table(run: DrillRun) -> Table:
         if finding.status is Status.PASS:
             passes.setdefault(finding.check, []).append(finding)
             continue
+        # Text, not str: a str cell is read as rich markup, and a name from storage is data.
         table.add_row(
             Text(finding.status.value.upper(), style=_STYLE[finding.status]),
-            finding.check,
-            finding.subject,
-            finding.message,
+            Text(finding.check),
+            Text(finding.subject),
+            Text(finding.message),
         )
     for check, passed in passes.items():
         only = passed[0] if len(passed) == 1 else None
         table.add_row(
             Text(Status.PASS.value.upper(), style=_STYLE[Status.PASS]),
-            check,
-            only.subject if only else f"{len(passed)} subjects",
-            only.message if only else _listed([finding.subject for finding in passed]),
+            Text(check),
+            Text(only.subject if only else f"{len(passed)} subjects"),
+            Text(only.message if only else _listed([finding.subject for finding in passed])),
         )
     return table
 
@@ -90,3 +91,5 @@ def print_run(run: DrillRun, console: Console) -> None:
     console.print(
         Text.assemble("Verdict: ", verdict, f" ({counts or 'no findings'}) in {run.duration_seconds:.1f}s")
     )
+    if run.interrupted is not None:
+        console.print(Text(run.interrupted.describe(), style=_STYLE[Status.ERROR]))

@@ -15,7 +15,8 @@ from drill.model import DrillRun, Evidence, Status
 
 
 def summary(run: DrillRun) -> dict[str, Any]:
-    """The history line of a run: its verdict, what failed, and each database's drill in brief."""
+    """The history line of a run: its verdict, what failed, and each database's drill in brief; a run
+    stopped by a signal also names it (``interrupted``), so a line written by an older drill stays as it was."""
     drills: dict[str, dict[str, Any]] = {}
     for finding in run.findings:
         if finding.check not in ("restore", "integrity") or finding.database is None:
@@ -31,7 +32,7 @@ def summary(run: DrillRun) -> dict[str, Any]:
             drill["table_rows"] = dict(verified.table_rows) if verified else {}
             drill["total_rows"] = verified.total_rows if verified else None
             drill["data_age_seconds"] = verified.data_age_seconds if verified else None
-    return {
+    line = {
         "schema": "drill.history/v1",
         "run_id": run.run_id,
         "command": run.command,
@@ -55,6 +56,9 @@ def summary(run: DrillRun) -> dict[str, Any]:
         ],
         "drills": drills,
     }
+    if run.interrupted is not None:
+        line["interrupted"] = run.interrupted.signal
+    return line
 
 
 def _restore_figures(evidence: Evidence | None) -> dict[str, Any]:

@@ -51,6 +51,7 @@ class RunRow:
     failing: tuple[str, ...]  # the first few failing findings, "check: subject"
     failing_omitted: int
     href: str | None
+    interrupted: str | None = None  # the signal that stopped the run, if one did
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class _Run:
     counts: Mapping[str, int]
     failing: tuple[str, ...]
     drills: Mapping[str, _Drill]
+    interrupted: str | None
 
 
 def _parse(entry: Mapping[str, Any]) -> _Run | None:
@@ -137,6 +139,7 @@ def _parse(entry: Mapping[str, Any]) -> _Run | None:
         counts={str(k): int(v) for k, v in (counts or {}).items() if isinstance(v, int) and v},
         failing=failing,
         drills=drills,
+        interrupted=str(entry["interrupted"]) if entry.get("interrupted") else None,
     )
 
 
@@ -205,6 +208,7 @@ def index_view(
             href=f"runs/{run.run_id}/report.html"
             if RUN_ID.match(run.run_id) and has_report(run.run_id)
             else None,
+            interrupted=run.interrupted,
         )
         for run in reversed(listed)
     )

@@ -1,7 +1,7 @@
 """The run as JSON, schema ``drill.run/v1``: the machine-readable record other reports build on.
 
 ``run_from_dict`` reads such a record back, so that an evidence pack can be built from the runs a
-report directory kept. Fields added later (``checks``, ``coverage``) are optional on the way in:
+report directory kept. Fields added later (``checks``, ``coverage``, ``interrupted``) are optional on the way in:
 runs recorded by an older drill still load. Each finding's evidence is written and read by
 ``drill.evidence``; the record's JSON schema is ``reports.run_schema``'s.
 """
@@ -20,6 +20,7 @@ from drill.model import (
     CoveredDatabase,
     DrillRun,
     Finding,
+    Interruption,
     Phase,
     Scope,
     Severity,
@@ -45,7 +46,8 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
 
 
 def run_to_dict(run: DrillRun) -> dict[str, Any]:
-    return {
+    """The record; ``interrupted`` is there only for a run a signal stopped, so older records read the same."""
+    record = {
         "schema": SCHEMA,
         "run_id": run.run_id,
         "command": run.command,
@@ -77,6 +79,9 @@ def run_to_dict(run: DrillRun) -> dict[str, Any]:
         },
         "findings": [finding_to_dict(finding) for finding in run.findings],
     }
+    if run.interrupted is not None:
+        record["interrupted"] = {"signal": run.interrupted.signal, "during": run.interrupted.during.value}
+    return record
 
 
 def render_json(run: DrillRun) -> str:
@@ -124,6 +129,12 @@ def _coverage_from_dict(data: dict[str, Any]) -> Coverage:
     )
 
 
+def _interruption_from_dict(data: Any) -> Interruption | None:
+    if data is None:
+        return None
+    return Interruption(signal=str(data["signal"]), during=Phase(data["during"]))
+
+
 def _moment(text: Any) -> datetime:
     """drill writes UTC with its offset; a hand-made record without one is taken as UTC too."""
     moment = as_datetime(text)
@@ -148,6 +159,7 @@ def run_from_dict(data: Any) -> DrillRun:
             findings=tuple(_finding_from_dict(item) for item in data["findings"]),
             checks=tuple(_check_from_dict(item) for item in data.get("checks") or ()),
             coverage=_coverage_from_dict(data.get("coverage") or {}),
+            interrupted=_interruption_from_dict(data.get("interrupted")),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise RunRecordError(f"malformed {SCHEMA} record: {type(error).__name__}: {error}") from None

@@ -25,10 +25,10 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from drill import history
 from drill.reports.directory import RUN_HTML, RUN_JSON, RUNS, kept_runs
@@ -41,6 +41,9 @@ SUMMARY = "summary.html"
 HISTORY = "history.jsonl"
 _CHUNK = 1 << 20
 _MANIFEST_LINE = re.compile(r"^([0-9a-f]{64})  (\S.*)$")
+# A digest, two spaces, a name (a zip holds names up to 65,535 bytes) and the line's end.
+_MAX_MANIFEST_LINE = 64 + 2 + 65_535 + 2
+MAX_NAMED_MISSING = 1000  # missing files named one by one; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -184,13 +187,14 @@ class PackError(Exception):
 class Verification:
     checked: int
     mismatched: tuple[str, ...]
-    missing: tuple[str, ...]
+    missing: tuple[str, ...]  # the first MAX_NAMED_MISSING, in the manifest's order
     unlisted: tuple[str, ...]
     manifest_sha256: str
+    missing_total: int = 0  # all of them: a forged manifest may list millions
 
     @property
     def ok(self) -> bool:
-        return not (self.mismatched or self.missing or self.unlisted)
+        return not (self.mismatched or self.missing_total or self.unlisted)
 
 
 def _entries(archive: zipfile.ZipFile) -> Iterator[zipfile.ZipInfo]:
@@ -210,8 +214,52 @@ def _digest(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str | None:
     return digest.hexdigest()
 
 
+@dataclass
+class _Tally:
+    """What the manifest's lines found, in memory bounded by the archive's entries, not the manifest."""
+
+    present: dict[str, list[zipfile.ZipInfo]]
+    listed: set[str] = field(default_factory=set)  # names both listed and present
+    mismatched: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    missing_total: int = 0
+
+    def line(self, archive: zipfile.ZipFile, name: str, expected: str, number: int, where: str) -> None:
+        infos = self.present.get(name)
+        if infos is None:
+            self.missing_total += 1
+            if len(self.missing) < MAX_NAMED_MISSING:
+                self.missing.append(name)
+            return
+        if name in self.listed:
+            raise PackError(f"{where}: {MANIFEST} line {number} lists {name} a second time")
+        self.listed.add(name)
+        # A name stored twice is checked in every copy: a reader may be shown either of them.
+        if any(_digest(archive, info) != expected for info in infos):
+            self.mismatched.append(name)
+
+
+def _manifest_lines(reader: IO[bytes], where: str, digest: Any) -> Iterator[tuple[int, str, str]]:
+    """(line number, digest, name) of each line, read one at a time and hashed on the way."""
+    number = 0
+    while line := reader.readline(_MAX_MANIFEST_LINE + 1):
+        number += 1
+        digest.update(line)
+        if len(line) > _MAX_MANIFEST_LINE:
+            raise PackError(f"{where}: {MANIFEST} line {number} is longer than any name a zip can hold")
+        match = _MANIFEST_LINE.match(line.rstrip(b"\n").decode("utf-8", "replace"))
+        if not match:
+            raise PackError(f"{where}: {MANIFEST} line {number} is not '<sha256>  <file>'")
+        yield number, match.group(1), match.group(2)
+
+
 def verify_pack(path: Path) -> Verification:
-    """Recompute every file's digest and compare it with the manifest; unlisted files fail too."""
+    """Recompute every file's digest and compare it with the manifest; unlisted files fail too.
+
+    The manifest is streamed a line at a time and each listed file is checked as its line is read,
+    so memory does not grow with the manifest (only with the archive's own entries, which zipfile
+    holds anyway): a forged manifest of a billion lines costs time, not memory.
+    """
     try:
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as error:
@@ -221,19 +269,6 @@ def verify_pack(path: Path) -> Verification:
         if len(manifests) != 1:
             raise PackError(f"{path}: expected one {MANIFEST}, found {len(manifests)}")
         folder = manifests[0].filename[: -len(MANIFEST)]
-        try:
-            raw = archive.read(manifests[0])
-        except (zipfile.BadZipFile, zlib.error, EOFError) as error:
-            raise PackError(f"{path}: {MANIFEST} cannot be read: {error}") from None
-        listed: dict[str, str] = {}
-        for number, line in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1):
-            match = _MANIFEST_LINE.match(line)
-            if not match:
-                raise PackError(f"{path}: {MANIFEST} line {number} is not '<sha256>  <file>'")
-            if match.group(2) in listed:
-                raise PackError(f"{path}: {MANIFEST} line {number} lists {match.group(2)} a second time")
-            listed[match.group(2)] = match.group(1)
-        # A name stored twice is checked in every copy: a reader may be shown either of them.
         present: dict[str, list[zipfile.ZipInfo]] = {}
         outside: list[str] = []
         for info in _entries(archive):
@@ -243,15 +278,19 @@ def verify_pack(path: Path) -> Verification:
                 present.setdefault(info.filename[len(folder) :], []).append(info)
             else:
                 outside.append(info.filename)
-        mismatched = []
-        for name, infos in sorted(present.items()):
-            expected = listed.get(name)
-            if expected is not None and any(_digest(archive, info) != expected for info in infos):
-                mismatched.append(name)
+        tally = _Tally(present)
+        manifest_digest = hashlib.sha256()
+        try:
+            with archive.open(manifests[0]) as reader:
+                for number, expected, name in _manifest_lines(reader, str(path), manifest_digest):
+                    tally.line(archive, name, expected, number, str(path))
+        except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+            raise PackError(f"{path}: {MANIFEST} cannot be read: {error}") from None
         return Verification(
-            checked=len(present.keys() & listed.keys()),
-            mismatched=tuple(mismatched),
-            missing=tuple(sorted(listed.keys() - present.keys())),
-            unlisted=tuple(sorted([name for name in present if name not in listed] + outside)),
-            manifest_sha256=hashlib.sha256(raw).hexdigest(),
+            checked=len(tally.listed),
+            mismatched=tuple(sorted(tally.mismatched)),
+            missing=tuple(tally.missing),
+            unlisted=tuple(sorted([name for name in present if name not in tally.listed] + outside)),
+            manifest_sha256=manifest_digest.hexdigest(),
+            missing_total=tally.missing_total,
         )

@@ -77,6 +77,10 @@ def run_record_schema() -> Schema:
             "config": _object({"path": _TEXT, "sha256": _TEXT}),
             "drill_version": _TEXT,
             "counts": _object({status.value: {"type": "integer"} for status in Status}),
+            "interrupted": {
+                **_object({"signal": _TEXT, "during": {"enum": [phase.value for phase in Phase]}}),
+                "description": "Only in a run a signal stopped: which signal, and during which phase",
+            },
             "checks": {"type": "array", "items": {"$ref": "#/$defs/check"}},
             "coverage": {"$ref": "#/$defs/coverage"},
             "findings": {"type": "array", "items": {"$ref": "#/$defs/finding"}},

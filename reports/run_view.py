@@ -155,6 +155,7 @@ class ReportView:
     databases: tuple[DatabaseSection, ...]
     other: OtherSection | None
     checks: tuple[CheckInfo, ...]
+    interrupted: str | None = None  # what a run stopped by a signal says of itself
 
 
 def _text(value: Any) -> str:
@@ -264,6 +265,7 @@ class _Builder:
             databases=tuple(sections),
             other=other,
             checks=run.checks,
+            interrupted=run.interrupted.describe() if run.interrupted else None,
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import traceback
 
 import typer
@@ -22,7 +23,8 @@ app = typer.Typer(
         "Verify that backups would survive the worst day: 3-2-1-1-0 copies, immutability, "
         "separation from the credentials agents hold, and restore drills.\n\n"
         "Exit codes: 0 all passed (warnings allowed), 3 a finding failed or could not be verified, "
-        "2 config or usage error, 1 internal error, 4 (run) every database was being drilled elsewhere."
+        "2 config or usage error, 1 internal error, 4 (run) every database was being drilled elsewhere, "
+        "130 or 143 stopped by Ctrl-C or SIGTERM (the run is recorded as interrupted)."
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -48,10 +50,30 @@ app.command("list-checks")(list_checks)
 app.command()(version)
 
 
+def _leave_abandoned_calls(exiting: SystemExit) -> None:
+    """After an interrupted run is recorded, exit even while a cloud call is still in flight.
+
+    Its thread waits on a socket that may only time out much later, and the interpreter joins such
+    threads before it exits; the record and reports are written and flushed, so nothing is lost.
+    """
+    from drill.stopping import SWITCH
+
+    if SWITCH.stopped is None:
+        return
+    main_thread = threading.main_thread()
+    if not any(thread is not main_thread and not thread.daemon for thread in threading.enumerate()):
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    code = exiting.code if isinstance(exiting.code, int) else Exit.INTERNAL
+    os._exit(code)
+
+
 def main() -> None:
     try:
         app()
-    except SystemExit:
+    except SystemExit as exiting:
+        _leave_abandoned_calls(exiting)
         raise
     except KeyboardInterrupt:
         error("drill: interrupted.")

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from drill.cli.common import ConfigOption, console, error, load, sigterm_unwinds, usage_error
-from drill.exits import Exit
+from drill.cli.common import ConfigOption, console, error, load, usage_error
+from drill.exits import Exit, interrupted_by
 
 if TYPE_CHECKING:
     from drill.config import LoadedConfig
@@ -108,28 +108,30 @@ def _execute(
 ) -> None:
     from drill.engine import execute, select_databases
     from drill.model import Phase
+    from drill.stopping import armed
 
     loaded = load(config)
     try:
         selected = tuple(database.name for database in select_databases(loaded, databases or ()))
     except KeyError as unknown:
         usage_error(f"{config}: {unknown.args[0]}.")
-    with (
-        sigterm_unwinds(),
-        _locked(loaded, selected, restore=Phase.RESTORE in phases) as drillable,
-        _progress() as progress,
-    ):
-        run = execute(
-            loaded,
-            command=command,
-            phases=phases,
-            # All of them stays "all" (no filter); a lock held elsewhere narrows the run.
-            databases=databases or () if drillable == selected else drillable,
-            concurrency=concurrency,
-            keep=keep,
-            progress=progress,
-        )
-    _finish(run, loaded, tuple(databases or ()), json_path, junit_path)
+    # SIGTERM and Ctrl-C stop the run rather than kill it: it is recorded as interrupted, then drill exits.
+    with armed():
+        with (
+            _locked(loaded, selected, restore=Phase.RESTORE in phases) as drillable,
+            _progress() as progress,
+        ):
+            run = execute(
+                loaded,
+                command=command,
+                phases=phases,
+                # All of them stays "all" (no filter); a lock held elsewhere narrows the run.
+                databases=databases or () if drillable == selected else drillable,
+                concurrency=concurrency,
+                keep=keep,
+                progress=progress,
+            )
+        _finish(run, loaded, tuple(databases or ()), json_path, junit_path)
 
 
 def _finish(
@@ -147,27 +149,46 @@ def _finish(
     from drill.reports.junit import render_junit
     from drill.reports.metrics import publish_metrics
     from drill.reports.notify import notify
+    from drill.stopping import SWITCH
 
     config = loaded.config
     report_dir = Path(config.report.dir)
     out = console()
-    print_run(run, out)
     # Read before this run's own history line is appended: a recovery is judged against the run before.
     previous = history.previous_run(report_dir, run.command, tuple(db.name for db in run.coverage.databases))
+    # The record first: nothing printed to a terminal may cost the run its evidence.
     published = publish(run, report_dir)
     if json_path is not None:
         write_atomic(json_path, render_json(run))
-        out.print(f"JSON: {json_path}", markup=False, highlight=False)
     if junit_path is not None:
         write_atomic(junit_path, render_junit(run))
+    print_run(run, out)
+    if json_path is not None:
+        out.print(f"JSON: {json_path}", markup=False, highlight=False)
+    if junit_path is not None:
         out.print(f"JUnit: {junit_path}", markup=False, highlight=False)
     out.print(f"Report: {published.report}", markup=False, highlight=False)
     out.print(f"History: {published.index}", markup=False, highlight=False)
+    stopped = SWITCH.stopped
+    metrics = config.metrics
+    if stopped is not None:
+        # The process is on its way out: nothing more is sent over the network. The heartbeat is not
+        # pinged either (an interrupted run never passes), so a dead man's switch still notices.
+        error(
+            f"drill: interrupted by {stopped.signal_name}: the run is recorded as interrupted; "
+            "metrics were not pushed and no notification was sent."
+        )
+        metrics = metrics.model_copy(update={"pushgateway_env": None})
     # Metrics and notifications report their own trouble; they never change the run's verdict.
-    for problem in publish_metrics(
-        run, config.metrics, os.environ, history.last_passing_drills(report_dir), selection=selection
-    ) + notify(run, config.notify, os.environ, previous=previous, report=str(published.report)):
+    problems = publish_metrics(
+        run, metrics, os.environ, history.last_passing_drills(report_dir), selection=selection
+    )
+    if stopped is None:
+        problems += notify(run, config.notify, os.environ, previous=previous, report=str(published.report))
+    for problem in problems:
         error(problem)
+    if stopped is not None:
+        raise typer.Exit(interrupted_by(stopped.signal_number))
     raise typer.Exit(Exit.FINDINGS if run.status.is_failing else Exit.OK)
 
 

@@ -82,6 +82,9 @@ def verify_pack(
     ):
         for name in names:
             print(f"{label}: {name}")
+    unnamed = verification.missing_total - len(verification.missing)
+    if unnamed > 0:
+        print(f"missing: {unnamed} more files the manifest lists")
     verdict = "OK" if verification.ok else "FAILED"
     print(
         f"{verdict}: {verification.checked} files checked against MANIFEST.sha256 "

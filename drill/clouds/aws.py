@@ -16,6 +16,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ProfileNotFound
 
+from drill.clouds.bounded import CONNECT_TIMEOUT, READ_TIMEOUT, watch_botocore
 from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.config import Credentials, Target
 
@@ -28,11 +29,12 @@ Service = Literal["s3", "sts", "iam"]
 
 
 def client_config(max_attempts: int = 5, pool_size: int = 20) -> Config:
-    """Standard retries back off on throttling and dropped connections; the pool fits a worker per object."""
+    """Standard retries back off on throttling and dropped connections; the pool fits a worker per object.
+    Timeouts are drill's (``drill.clouds.bounded``): an endpoint that never answers must not hold a run."""
     return Config(
         retries={"mode": "standard", "max_attempts": max_attempts},
-        connect_timeout=10,
-        read_timeout=60,
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
         max_pool_connections=pool_size,
     )
 
@@ -118,12 +120,14 @@ def client(
     pool_size: int = 20,
 ) -> S3Client | STSClient | IAMClient:
     """A client with drill's retry, timeout and pool settings; ``endpoint_url`` points at moto or MinIO."""
-    return session.client(
+    built = session.client(
         service,
         region_name=region or session.region_name,
         endpoint_url=endpoint_url,
         config=client_config(max_attempts, pool_size),
     )
+    watch_botocore(built)
+    return built
 
 
 def s3_client(

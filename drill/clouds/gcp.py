@@ -6,13 +6,24 @@ from collections.abc import Mapping
 from typing import Any
 
 import google.auth
+import requests
 from google.auth.credentials import AnonymousCredentials
 from google.auth.exceptions import DefaultCredentialsError
+from google.auth.transport.requests import AuthorizedSession
 from google.cloud import storage
 from google.oauth2 import service_account
 
+from drill.clouds.bounded import (
+    CONNECT_TIMEOUT,
+    READ_TIMEOUT,
+    SILENT_AT_CONNECT,
+    SILENT_AT_READ,
+    endpoint_of,
+    refuse_if_stopped,
+)
 from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.config import Credentials
+from drill.stopping import SWITCH
 
 # An emulator ignores the project, but the client insists on one for anonymous access.
 EMULATOR_PROJECT = "drill-emulator"
@@ -29,7 +40,12 @@ def gcs_client(
     """
     options = {"api_endpoint": endpoint_url} if endpoint_url else None
     google_credentials, project = load_credentials(credentials, environ)
-    return storage.Client(project=project, credentials=google_credentials, client_options=options)
+    return storage.Client(
+        project=project,
+        credentials=google_credentials,
+        client_options=options,
+        _http=BoundedSession(google_credentials),
+    )
 
 
 def load_credentials(credentials: Credentials, environ: Mapping[str, str]) -> tuple[Any, str | None]:
@@ -71,3 +87,56 @@ def _default(environ: Mapping[str, str]) -> tuple[Any, str | None]:
         ) from None
     credentials, project = found
     return credentials, environ.get("GOOGLE_CLOUD_PROJECT") or project
+
+
+REFRESH_TIMEOUT = 30  # seconds for a token refresh (the library allows 300)
+
+
+def bounded_timeout(timeout: Any) -> tuple[float, float]:
+    """The caller's timeout, never longer than drill's connect and read timeouts (None waits forever)."""
+    if isinstance(timeout, tuple):
+        connect, read = timeout
+    elif isinstance(timeout, int | float):
+        connect, read = timeout, timeout
+    else:
+        connect, read = CONNECT_TIMEOUT, READ_TIMEOUT
+    return min(connect or CONNECT_TIMEOUT, CONNECT_TIMEOUT), min(read or READ_TIMEOUT, READ_TIMEOUT)
+
+
+class BoundedSession(AuthorizedSession):
+    """The Cloud Storage client's transport with drill's timeouts and the run's switch on every request
+    (``drill.clouds.bounded``): the library's own default is a 60 s read and a 120 s retry deadline."""
+
+    def __init__(self, credentials: Any) -> None:
+        super().__init__(credentials, refresh_timeout=REFRESH_TIMEOUT)  # type: ignore[no-untyped-call]
+        self.configure_mtls_channel()  # type: ignore[no-untyped-call]
+
+    def request(  # type: ignore[override]  # noqa: PLR0917 - the library's signature, called positionally
+        self,
+        method: str,
+        url: str,
+        data: Any = None,
+        headers: Any = None,
+        max_allowed_time: float | None = None,
+        timeout: Any = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        endpoint = endpoint_of(url)
+        refuse_if_stopped(endpoint)
+        try:
+            response: requests.Response = super().request(  # type: ignore[no-untyped-call]
+                method,
+                url,
+                data=data,
+                headers=headers,
+                max_allowed_time=max_allowed_time,
+                timeout=bounded_timeout(timeout),
+                **kwargs,
+            )
+        except requests.ConnectTimeout:
+            SWITCH.unanswered(endpoint, SILENT_AT_CONNECT)
+            raise
+        except requests.ReadTimeout:
+            SWITCH.unanswered(endpoint, SILENT_AT_READ)
+            raise
+        return response

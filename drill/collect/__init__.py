@@ -4,6 +4,10 @@
 clean restore drill on record, ``trust`` asks what every agent's credentials and drill's own could
 do to each cloud target, ``agents`` scans each agent's files for the backup credentials. Backends answer and never call back; every failed read is an
 ``Unavailable`` with its reason, so a check reports ``error`` instead of a verdict.
+
+After SIGTERM or Ctrl-C (``drill.stopping``) no cloud call is sent any more: storage stops waiting at
+once, and the trust questions and credential scans get a few seconds to end before the run goes on
+without them (their checks then find no subject: the run is recorded as interrupted).
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ from pathlib import Path
 
 from drill.collect.agents import collect_agents
 from drill.collect.history import with_last_passing_drills
+from drill.collect.pool import settled
 from drill.collect.storage import collect_storage
 from drill.collect.trust import collect_trust
 from drill.config import Config, Database
-from drill.facts import CollectedFacts
+from drill.facts import AgentFacts, CollectedFacts
+from drill.model import Unavailable
+from drill.stopping import SWITCH
 
 
 def collect(
@@ -31,14 +38,24 @@ def collect(
     """Everything the posture checks judge: storage and run history of the ``databases`` (all when
     None), and the trust evidence of every agent and of drill itself against the targets that hold them."""
     storage = collect_storage(config, now, environ=environ, concurrency=concurrency, databases=databases)
-    agent_targets, verifier_targets = collect_trust(
-        config, storage.targets, now, environ=environ, concurrency=concurrency
+    agent_targets, verifier_targets = settled(
+        lambda: collect_trust(config, storage.targets, now, environ=environ, concurrency=concurrency),
+        lambda: ((), ()),
     )
     return CollectedFacts(
         targets=storage.targets,
         databases=with_last_passing_drills(storage.databases, Path(config.report.dir)),
         database_targets=storage.database_targets,
-        agents=collect_agents(config, now, environ),
+        agents=settled(lambda: collect_agents(config, now, environ), lambda: _not_scanned(config, now)),
         agent_targets=agent_targets,
         verifier_targets=verifier_targets,
+    )
+
+
+def _not_scanned(config: Config, now: datetime) -> tuple[AgentFacts, ...]:
+    stopped = SWITCH.stopped
+    reason = stopped.reason if stopped else "the run stopped first"
+    return tuple(
+        AgentFacts(agent, now, Unavailable(f"The credential scan was not finished: {reason}."))
+        for agent in config.agents
     )

@@ -1,7 +1,8 @@
 """Snapshot listings: match a pattern while streaming a store's listing, keeping memory flat.
 
-A target may hold tens of thousands of snapshots; only their count, the newest few, the oldest and
-the newest few checksum sidecars are kept, so memory does not grow with the listing.
+A target may hold tens of thousands of snapshots; only their count, the newest few, the oldest,
+the newest few checksum sidecars and the first few links met are kept, so memory does not grow
+with the listing.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from dataclasses import dataclass, field
 
 from drill.config import Target
 from drill.facts import Sidecar, SnapshotListing, full_pattern
-from drill.model import Snapshot
+from drill.model import EntryKind, Snapshot, UnfollowedEntry
 from drill.storage.base import SIDECAR_SUFFIXES, Store
 
 KEEP_NEWEST = 3
 # Sidecars are written beside their snapshot, so the newest few sidecars cover the newest snapshots.
 KEEP_SIDECARS = 2 * KEEP_NEWEST
 SIDECAR_LIMIT = 4096
+KEEP_UNFOLLOWED = 20  # links named in a finding; the rest are counted
 _GLOB_CHARACTERS = "*?["
 _ALGORITHMS = {".sha256": ("sha256", 64), ".sha256sum": ("sha256", 64), ".md5": ("md5", 32)}
 
@@ -49,8 +51,15 @@ def list_snapshots(store: Store, target: Target, pattern: str) -> SnapshotListin
     sidecars_are_snapshots = wanted.endswith(SIDECAR_SUFFIXES)
     snapshots, sidecars, count = _Newest(KEEP_NEWEST), _Newest(KEEP_SIDECARS), 0
     oldest: Snapshot | None = None
+    unfollowed: list[UnfollowedEntry] = []
+    unfollowed_count = 0
     for item in store.iter_objects(wanted[:first_glob]):
-        if not sidecars_are_snapshots and item.key.endswith(SIDECAR_SUFFIXES):
+        if isinstance(item, UnfollowedEntry):
+            if _where_a_snapshot_could_be(item, wanted, wanted[:first_glob]):
+                unfollowed_count += 1
+                if len(unfollowed) < KEEP_UNFOLLOWED:
+                    unfollowed.append(item)
+        elif not sidecars_are_snapshots and item.key.endswith(SIDECAR_SUFFIXES):
             base = item.key[: item.key.rfind(".")]
             if fnmatch.fnmatchcase(base, wanted):
                 sidecars.offer(item)
@@ -65,7 +74,17 @@ def list_snapshots(store: Store, target: Target, pattern: str) -> SnapshotListin
         newest=snapshots.newest_first(),
         sidecar_keys=frozenset(sidecar.key for sidecar in sidecars.newest_first()),
         oldest=oldest,
+        unfollowed=tuple(sorted(unfollowed, key=lambda entry: entry.key)),
+        unfollowed_count=unfollowed_count,
     )
+
+
+def _where_a_snapshot_could_be(entry: UnfollowedEntry, wanted: str, literal: str) -> bool:
+    """A link to a file, or a special file, that the pattern matches; a link to a directory on the way
+    to the snapshots or below it (a pattern's ``*`` matches across ``/``)."""
+    if entry.kind is EntryKind.DIRECTORY_LINK:
+        return entry.key.startswith(literal) or literal.startswith(f"{entry.key}/")
+    return fnmatch.fnmatchcase(entry.key, wanted)
 
 
 def sidecar_key(listing: SnapshotListing, snapshot: Snapshot) -> str | None:

@@ -3,13 +3,13 @@
 Two rounds on one bounded pool: first each target's posture and each listing, then the
 protection and checksum sidecar of each latest snapshot. No snapshot body is read. Every read
 that fails becomes an ``Unavailable`` with its reason, so the checks that needed it report
-``error`` with that reason instead of a verdict.
+``error`` with that reason instead of a verdict; so does every read of a target that runs past
+``[run] timeout``, and every read still waiting when the run is interrupted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -17,6 +17,7 @@ from functools import partial
 from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.collect.attempt import attempt
 from drill.collect.listing import SIDECAR_LIMIT, list_snapshots, parse_sidecar, sidecar_key
+from drill.collect.pool import DaemonPool, Deadlines
 from drill.config import Config, Database, Policy, Target
 from drill.facts import (
     BucketPosture,
@@ -101,17 +102,43 @@ class _Stores:
         self._opener.close()
 
 
+_Postures = dict[str, BucketPosture | Unavailable]
+_Listings = dict[_Pair, SnapshotListing | Unavailable]
+
+
 def _gather(
-    pool: Executor, stores: _Stores, names: list[str], pairs: list[_Pair]
-) -> tuple[
-    dict[str, BucketPosture | Unavailable], dict[_Pair, SnapshotListing | Unavailable], dict[_Pair, _Latest]
-]:
-    posture_futures = {name: pool.submit(stores.posture, name) for name in names}
-    listing_futures = {pair: pool.submit(stores.listing, pair) for pair in pairs}
-    listings = {pair: future.result() for pair, future in listing_futures.items()}
-    latest_futures = {pair: pool.submit(_latest, stores.get(pair[0]), listings[pair]) for pair in pairs}
-    postures = {name: future.result() for name, future in posture_futures.items()}
-    return postures, listings, {pair: future.result() for pair, future in latest_futures.items()}
+    pool: DaemonPool, stores: _Stores, clock: Deadlines, names: list[str], pairs: list[_Pair]
+) -> tuple[_Postures, _Listings, dict[_Pair, _Latest]]:
+    postures = {name: pool.submit(clock.timed(name, partial(stores.posture, name))) for name in names}
+    listings = {pair: pool.submit(clock.timed(pair[0], partial(stores.listing, pair))) for pair in pairs}
+    listed: _Listings = {
+        pair: clock.result(future, pair[0], f"the listing of {pair[1]!r}")
+        for pair, future in listings.items()
+    }
+    latest = {
+        pair: pool.submit(clock.timed(pair[0], partial(_latest, stores.get(pair[0]), listed[pair])))
+        for pair in pairs
+        if not isinstance(listed[pair], Unavailable) and not clock.expired(pair[0])
+    }
+
+    def latest_of(pair: _Pair) -> _Latest:
+        listing = listed[pair]
+        if isinstance(listing, Unavailable):
+            return _Latest(listing, listing)
+        if pair not in latest:
+            overdue = clock.overdue(pair[0], "the metadata of the latest snapshot")
+            return _Latest(overdue, overdue)
+        found = clock.result(latest[pair], pair[0], "the metadata of the latest snapshot")
+        return _Latest(found, found) if isinstance(found, Unavailable) else found
+
+    return (
+        {
+            name: clock.result(future, name, "the bucket or directory settings")
+            for name, future in postures.items()
+        },
+        listed,
+        {pair: latest_of(pair) for pair in pairs},
+    )
 
 
 def collect_storage(
@@ -129,10 +156,13 @@ def collect_storage(
     by_name = {target.name: target for target in targets}
     pairs = sorted({(name, database.snapshot_pattern) for database in selected for name in database.targets})
     stores = _Stores(targets, environ, concurrency)
+    pool = DaemonPool(concurrency, "drill-collect")
     try:
-        with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="drill-collect") as pool:
-            postures, listings, latest = _gather(pool, stores, list(by_name), pairs)
+        postures, listings, latest = _gather(
+            pool, stores, Deadlines(config.run.timeout), list(by_name), pairs
+        )
     finally:
+        pool.close()
         stores.close()
 
     database_facts: list[DatabaseFacts] = []

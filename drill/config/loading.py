@@ -18,8 +18,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from drill.config import consistency
-from drill.config.errors import ConfigError, Problem, validation_problem
+from drill.config.errors import ConfigError, Problem, dotted, validation_problem
 from drill.config.models import Config, Credentials
+
+# No drill key is deeper than four levels (databases[0].checks[1].name); validating and copying
+# the parsed file recurse, so a deeper one is refused before either runs.
+MAX_DEPTH = 32
+_TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep (tables and arrays); no drill setting is."
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,11 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> LoadedC
         raw = tomllib.loads(raw_bytes.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(path, [Problem("", f"not valid TOML: {error}.")]) from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise ConfigError(path, [Problem("", _TOO_DEEP)]) from None
+    too_deep = _deeper_than(raw, MAX_DEPTH)
+    if too_deep is not None:
+        raise ConfigError(path, [Problem(dotted(too_deep), _TOO_DEEP)])
 
     problems = list(consistency.literal_secrets(raw))
     if problems:
@@ -56,6 +66,20 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> LoadedC
     if problems:
         raise ConfigError(path, problems)
     return LoadedConfig(_resolved(config, base), path, hashlib.sha256(raw_bytes).hexdigest())
+
+
+def _deeper_than(raw: dict[str, Any], limit: int) -> tuple[int | str, ...] | None:
+    """Where the parsed file first nests deeper than ``limit`` tables and arrays, or None; without recursion."""
+    pending: list[tuple[tuple[int | str, ...], Any]] = [((), raw)]
+    while pending:
+        location, value = pending.pop()
+        if len(location) > limit:
+            return location
+        if isinstance(value, dict):
+            pending.extend(((*location, key), item) for key, item in value.items())
+        elif isinstance(value, list):
+            pending.extend(((*location, index), item) for index, item in enumerate(value))
+    return None
 
 
 def _tuples(value: Any) -> Any:

@@ -293,8 +293,23 @@ class NotifySettings(_Frozen):
     retries: int = Field(3, ge=0, le=10)  # attempts after the first, with a growing pause between
 
 
+class RunSettings(_Frozen):
+    """How long a run waits for storage: a target that does not answer ends as ``error``, the run goes on."""
+
+    # Per target: its posture, listings and the latest snapshot's metadata, counted from its first read.
+    timeout: Duration = timedelta(minutes=3)
+
+    @field_validator("timeout")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError("must be at least 1s")
+        return value
+
+
 class Config(_Frozen):
     report: ReportSettings = ReportSettings()
+    run: RunSettings = RunSettings()
     policy: Policy = Policy()
     targets: tuple[Target, ...] = ()
     databases: tuple[Database, ...] = ()

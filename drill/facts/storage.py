@@ -11,7 +11,7 @@ from datetime import datetime
 from drill.config import Database, Policy, Target
 from drill.facts.base import NOT_COLLECTED, Subject
 from drill.facts.posture import BucketPosture, ObjectProtection, Sidecar
-from drill.model import Snapshot, Unavailable
+from drill.model import Snapshot, Unavailable, UnfollowedEntry
 
 
 def full_pattern(target: Target, pattern: str) -> str:
@@ -33,6 +33,8 @@ class SnapshotListing:
     newest: tuple[Snapshot, ...]  # newest first
     sidecar_keys: frozenset[str] = frozenset()  # checksum files seen beside the newest snapshots
     oldest: Snapshot | None = None  # the oldest snapshot still listed
+    unfollowed: tuple[UnfollowedEntry, ...] = ()  # the first few links and special files, by key
+    unfollowed_count: int = 0  # how many such entries the listing met in all
 
     @property
     def latest(self) -> Snapshot | None:

@@ -6,20 +6,29 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import BinaryIO, Protocol
 
+from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.config import Target
 from drill.facts import BucketPosture, ObjectProtection
-from drill.model import Snapshot
+from drill.model import Snapshot, UnfollowedEntry
+from drill.names import unescape_name
 
 SIDECAR_SUFFIXES = (".sha256", ".sha256sum", ".md5")
 
 
 class Store(Protocol):
-    """Read-only access to one target. Keys are relative to the store root and include the target prefix."""
+    """Read-only access to one target. Keys are relative to the store root and include the target prefix.
+
+    Keys are escaped names (``drill.names``): a store escapes every name it lists and turns
+    a key back into the raw name only to read the object, so no name in facts or reports can carry
+    bytes that are not text, or control characters.
+    """
 
     target: Target
 
-    def iter_objects(self, prefix: str) -> Iterator[Snapshot]:
-        """Stream every object under ``prefix`` page by page; order is the store's, not by time."""
+    def iter_objects(self, prefix: str) -> Iterator[Snapshot | UnfollowedEntry]:
+        """Stream every object under ``prefix`` page by page; order is the store's, not by time.
+
+        A filesystem also names the links and special files it met where a snapshot could be."""
         ...
 
     def stat(self, key: str) -> Snapshot | None:
@@ -44,3 +53,12 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def raw_key(key: str) -> str:
+    """The name a store holds for ``key``, as a store's read needs it; StorageError(INVALID) when
+    ``key`` is not a key a listing gave (a caller's mistake, never the store's content)."""
+    try:
+        return unescape_name(key)
+    except ValueError as error:
+        raise StorageError(StorageErrorKind.INVALID, f"{key} is not a key a listing gave: {error}.") from None

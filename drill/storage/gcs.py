@@ -13,16 +13,19 @@ from google.api_core.retry import Retry
 from google.auth import exceptions as auth
 from google.cloud.storage.retry import DEFAULT_RETRY
 
+from drill.clouds.bounded import CONNECT_TIMEOUT, READ_TIMEOUT
 from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.clouds.gcp import gcs_client
 from drill.config import Target
 from drill.facts import GcsBucketPosture, ObjectProtection
 from drill.model import Checksum, Snapshot, Unavailable
+from drill.names import escape_name, raw_prefix
+from drill.storage.base import raw_key
 from drill.storage.gcs_posture import blob_protection, bucket_posture
 
 # Ask only for what a Snapshot holds: a listing of many thousand backups stays small.
 _LIST_FIELDS = "items(name,size,timeCreated,updated,md5Hash,crc32c,generation),nextPageToken"
-_TIMEOUT = (10, 60)  # connect, read: seconds
+_TIMEOUT = (CONNECT_TIMEOUT, READ_TIMEOUT)  # seconds: an endpoint that never answers must not hold a run
 _READ_CHUNK = 16 * 1024 * 1024  # one ranged request per chunk; the library's default is 40 MiB
 # What the client raises for a failed call; anything else is a bug and surfaces as itself.
 _CLIENT_ERRORS = (api.GoogleAPIError, auth.GoogleAuthError, requests.RequestException)
@@ -60,7 +63,7 @@ class GcsStore:
     def iter_objects(self, prefix: str) -> Iterator[Snapshot]:
         blobs = self.client.list_blobs(
             self.bucket_name,
-            prefix=prefix or None,
+            prefix=raw_prefix(prefix) or None,
             page_size=self.page_size,
             fields=_LIST_FIELDS,
             retry=self.retry,
@@ -76,7 +79,7 @@ class GcsStore:
 
     def stat(self, key: str) -> Snapshot | None:
         try:
-            blob = self.bucket.get_blob(key, retry=self.retry, timeout=_TIMEOUT)
+            blob = self.bucket.get_blob(raw_key(key), retry=self.retry, timeout=_TIMEOUT)
         except _CLIENT_ERRORS as error:
             raise self._error(error, "storage.objects.get", key) from None
         if blob is None:  # get_blob answers None for a missing bucket too
@@ -86,7 +89,7 @@ class GcsStore:
 
     def read_small(self, key: str, limit: int) -> bytes | None:
         try:
-            data: bytes = self.bucket.blob(key).download_as_bytes(
+            data: bytes = self.bucket.blob(raw_key(key)).download_as_bytes(
                 start=0, end=limit - 1, raw_download=True, retry=self.retry, timeout=_TIMEOUT
             )
         except api.NotFound:
@@ -100,7 +103,7 @@ class GcsStore:
         # Fetch the metadata first so a missing object fails here, and so the reader's ranged
         # requests all name this generation even if the object is overwritten mid-read.
         try:
-            blob = self.bucket.get_blob(key, retry=self.retry, timeout=_TIMEOUT)
+            blob = self.bucket.get_blob(raw_key(key), retry=self.retry, timeout=_TIMEOUT)
         except _CLIENT_ERRORS as error:
             raise self._error(error, "storage.objects.get", key) from None
         if blob is None:
@@ -139,7 +142,9 @@ class GcsStore:
         key = snapshot.key
         generation = int(snapshot.version_id) if snapshot.version_id else None
         try:
-            blob = self.bucket.get_blob(key, generation=generation, retry=self.retry, timeout=_TIMEOUT)
+            blob = self.bucket.get_blob(
+                raw_key(key), generation=generation, retry=self.retry, timeout=_TIMEOUT
+            )
         except _CLIENT_ERRORS as error:
             raise self._error(error, "storage.objects.get", key) from None
         if blob is None:
@@ -149,7 +154,7 @@ class GcsStore:
                 f"gs://{self.bucket_name}/{key} of target {self.target.name} does not exist"
                 + (f" in generation {generation}." if generation else "."),
             )
-        return blob_protection(blob)
+        return blob_protection(key, blob)
 
     def close(self) -> None:
         self.client.close()
@@ -222,7 +227,7 @@ def _snapshot(blob: Any) -> Snapshot:
     # timeCreated, not updated: a metadata change (a hold, a label) must not make an old backup look new.
     created = blob.time_created or blob.updated
     return Snapshot(
-        key=blob.name,
+        key=escape_name(blob.name),
         size=int(blob.size),
         created_at=created.astimezone(UTC),
         checksums=tuple(checksums),

@@ -92,8 +92,9 @@ def delete_rule(rule: Mapping[str, Any], index: int) -> list[LifecycleRule]:
     ]
 
 
-def blob_protection(blob: Any) -> ObjectProtection:
-    """The retention, holds and checksums of one object generation whose metadata has been loaded."""
+def blob_protection(key: str, blob: Any) -> ObjectProtection:
+    """The retention, holds and checksums of one object generation whose metadata has been loaded;
+    ``key`` is its escaped name, as the listing gave it."""
     holds = tuple(
         name
         for name, held in (("event_based", blob.event_based_hold), ("temporary", blob.temporary_hold))
@@ -109,7 +110,7 @@ def blob_protection(blob: Any) -> ObjectProtection:
     # timeCreated, not updated: setting a hold must not make an old backup look new.
     written = blob.time_created or blob.updated
     return ObjectProtection(
-        key=blob.name,
+        key=key,
         size=int(blob.size),
         written_at=written.astimezone(UTC),
         version_id=str(blob.generation) if blob.generation else None,

@@ -23,6 +23,8 @@ from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.config import Target
 from drill.facts import ObjectProtection, S3BucketPosture
 from drill.model import Checksum, Snapshot
+from drill.names import escape_name, raw_prefix
+from drill.storage.base import raw_key
 from drill.storage.s3_posture import head_checksums, object_protection, read_posture
 
 if TYPE_CHECKING:
@@ -70,7 +72,7 @@ class S3Store:
     def iter_objects(self, prefix: str) -> Iterator[Snapshot]:
         paginator = self.client.get_paginator("list_objects_v2")
         pages = paginator.paginate(
-            Bucket=self.bucket, Prefix=prefix, PaginationConfig={"PageSize": self.page_size}
+            Bucket=self.bucket, Prefix=raw_prefix(prefix), PaginationConfig={"PageSize": self.page_size}
         )
         try:
             for page in pages:
@@ -84,7 +86,7 @@ class S3Store:
         # The listing names a ChecksumAlgorithm but not its value; stat() fetches values for the few
         # objects a check cares about, rather than a HEAD per listed object.
         return Snapshot(
-            key=item["Key"],
+            key=escape_name(item["Key"]),
             size=item["Size"],
             created_at=item["LastModified"].astimezone(UTC),
             checksums=(Checksum("etag", item["ETag"].strip('"')),),
@@ -92,7 +94,7 @@ class S3Store:
 
     def stat(self, key: str) -> Snapshot | None:
         try:
-            head = self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+            head = self.client.head_object(Bucket=self.bucket, Key=raw_key(key), ChecksumMode="ENABLED")
         except ClientError as error:
             if _code(error) in {"404", "NoSuchKey"}:
                 self._raise_if_bucket_missing()
@@ -123,7 +125,11 @@ class S3Store:
         HEAD rather than GetObjectRetention: it answers mode, date and legal hold in one call.
         """
         key = snapshot.key
-        request: HeadObjectRequestTypeDef = {"Bucket": self.bucket, "Key": key, "ChecksumMode": "ENABLED"}
+        request: HeadObjectRequestTypeDef = {
+            "Bucket": self.bucket,
+            "Key": raw_key(key),
+            "ChecksumMode": "ENABLED",
+        }
         if snapshot.version_id:
             request["VersionId"] = snapshot.version_id
         action = "s3:GetObjectVersion" if snapshot.version_id else "s3:GetObject"
@@ -153,7 +159,9 @@ class S3Store:
 
     def read_small(self, key: str, limit: int) -> bytes | None:
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{limit - 1}")
+            response = self.client.get_object(
+                Bucket=self.bucket, Key=raw_key(key), Range=f"bytes=0-{limit - 1}"
+            )
             with response["Body"] as body:
                 return body.read()
         except ClientError as error:
@@ -168,7 +176,7 @@ class S3Store:
 
     def open(self, key: str) -> AbstractContextManager[BinaryIO]:
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=key)
+            response = self.client.get_object(Bucket=self.bucket, Key=raw_key(key))
         except (ClientError, BotoCoreError) as error:
             raise self._error(error, "s3:GetObject", key) from None
         return self._streaming(key, response["Body"])

@@ -3,7 +3,7 @@ from datetime import timedelta
 from drill.checks.freshness import freshness
 from drill.config import Policy
 from drill.engine import evaluate
-from drill.facts import Unavailable
+from drill.facts import SnapshotListing, Unavailable
 from drill.model import Status
 from tests import factories
 
@@ -51,3 +51,31 @@ def test_unreadable_listing_is_an_error_with_the_reason_never_a_verdict() -> Non
     assert finding.status is Status.ERROR
     assert "s3:ListBucket denied" in finding.message
     assert finding.target == "vault" and finding.database == "orders"
+
+
+def test_freshness_names_the_links_it_could_not_count() -> None:
+    found = SnapshotListing(pattern="pg/orders/*.dump", count=0, newest=(), unfollowed_count=1)
+
+    [finding] = evaluate(SPEC, factories.database_target_facts(found))
+
+    assert finding.status is Status.FAIL
+    assert "did not follow the symbolic link" in finding.message and "snapshot_links" in finding.message
+
+
+def test_a_snapshot_dated_in_the_future_cannot_be_judged() -> None:
+    """A file's time is set by whoever writes the directory: a stale dump dated ahead must not pass."""
+    ahead = factories.snapshot(age=-timedelta(days=400))
+
+    [finding] = evaluate(SPEC, factories.database_target_facts(factories.listing(ahead)))
+
+    assert finding.status is Status.ERROR
+    assert "dated 400d in the future" in finding.message and "cannot be judged" in finding.message
+    assert finding.evidence.age_seconds < 0
+
+
+def test_a_few_minutes_of_clock_skew_still_passes() -> None:
+    ahead = factories.snapshot(age=-timedelta(minutes=2))
+
+    [finding] = evaluate(SPEC, factories.database_target_facts(factories.listing(ahead)))
+
+    assert finding.status is Status.PASS

@@ -225,7 +225,7 @@ def start_slow_drill(
 def test_sigterm_in_the_middle_of_a_restore_leaves_no_process_and_no_directory(
     tmp_path: Path, work_dir: Path, s3_endpoint: str, bucket: S3Client, dumps: Dumps
 ) -> None:
-    _, process = start_slow_drill(tmp_path, work_dir, s3_endpoint, bucket, dumps)
+    config, process = start_slow_drill(tmp_path, work_dir, s3_endpoint, bucket, dumps)
     try:
         assert wait_until(lambda: bool(processes_mentioning("pg_sleep") or _sleeping_backend(work_dir)), 60)
         process.send_signal(signal.SIGTERM)
@@ -233,10 +233,16 @@ def test_sigterm_in_the_middle_of_a_restore_leaves_no_process_and_no_directory(
     finally:
         if process.poll() is None:
             process.kill()
-        process.communicate()
-    assert status != 0
+        _, stderr = process.communicate()
+    assert status == 143, stderr  # 128 + SIGTERM, after the run was recorded
     assert wait_until(lambda: not postmasters_under(work_dir), 10)
     assert_nothing_left(work_dir)
+    [record] = (config.parent / "reports" / "runs").glob("*/run.json")
+    run = json.loads(record.read_text())
+    assert run["interrupted"] == {"signal": "SIGTERM", "during": "restore"}
+    assert run["status"] in ("fail", "error")
+    [restore] = [finding for finding in run["findings"] if finding["check"] == "restore"]
+    assert restore["status"] == "error" and "interrupted by SIGTERM" in restore["message"]
 
 
 def _sleeping_backend(work_dir: Path) -> bool:

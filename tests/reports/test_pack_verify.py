@@ -12,6 +12,7 @@ from drill.reports.directory import RUN_HTML, RUN_JSON, RUNS
 from drill.reports.pack import (
     HISTORY,
     MANIFEST,
+    MAX_NAMED_MISSING,
     PackError,
     verify_pack,
 )
@@ -209,3 +210,36 @@ def test_a_manifest_listing_a_file_twice_is_refused(quarter: Quarter, tmp_path: 
     line = len(manifest.splitlines()) + 1
     with pytest.raises(PackError, match=rf"line {line} lists {HISTORY} a second time"):
         verify_pack(listed_twice)
+
+
+def test_a_manifest_of_many_missing_files_names_the_first_and_counts_them_all(
+    quarter: Quarter, tmp_path: Path
+) -> None:
+    """A forged manifest may list millions of files; they are counted as the manifest streams by,
+    and only the first are kept to be named (bench/pack_verify.py measures memory on a large one)."""
+    pack = build(quarter)
+    manifest = contents(pack.path)[f"{FOLDER}/{MANIFEST}"]
+    invented = "".join(f"{'0' * 64}  invented/{index:06}.json\n" for index in range(MAX_NAMED_MISSING + 500))
+    forged = rewrite(
+        pack.path, tmp_path / "forged.zip", {f"{FOLDER}/{MANIFEST}": manifest + invented.encode()}
+    )
+
+    verification = verify_pack(forged)
+
+    assert not verification.ok
+    assert verification.missing_total == MAX_NAMED_MISSING + 500
+    assert (
+        len(verification.missing) == MAX_NAMED_MISSING and verification.missing[0] == "invented/000000.json"
+    )
+    assert verification.checked == pack.files
+
+
+def test_a_manifest_line_longer_than_any_zip_name_is_refused(quarter: Quarter, tmp_path: Path) -> None:
+    pack = build(quarter)
+    manifest = contents(pack.path)[f"{FOLDER}/{MANIFEST}"]
+    endless = manifest + ("0" * 64 + "  " + "x" * 200_000).encode()  # no newline: read in bounded pieces
+    forged = rewrite(pack.path, tmp_path / "endless.zip", {f"{FOLDER}/{MANIFEST}": endless})
+    line = len(manifest.splitlines()) + 1
+
+    with pytest.raises(PackError, match=rf"line {line} is longer than any name a zip can hold"):
+        verify_pack(forged)

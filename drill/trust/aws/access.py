@@ -26,6 +26,7 @@ from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.config import Credentials, Target
 from drill.facts import Access, Answer, EvidenceSource, Identity, PermissionAnswer
 from drill.model import Unavailable
+from drill.names import unescape_name
 from drill.permissions import S3_BUCKET_CONFIGURATION, S3_DESTRUCTIVE
 from drill.trust.aws.arns import bucket_arn, object_arn, partition_of
 from drill.trust.aws.bucket import UNREAD, Documents, read_bucket
@@ -195,9 +196,10 @@ def s3_access(
         Caller(identity.principal, identity.account) if isinstance(identity, Identity) else Caller(None, None)
     )
     partition = partition_of(caller.arn or "")
-    keys = tuple(Resource(object_arn(bucket, key, partition)) for key in dict.fromkeys(snapshot_keys)) or (
-        Resource(object_arn(bucket, target.prefix, partition), region=True),
-    )
+    # Listed keys are escaped text (drill.names); policies match the names the store holds.
+    keys = tuple(
+        Resource(object_arn(bucket, unescape_name(key), partition)) for key in dict.fromkeys(snapshot_keys)
+    ) or (Resource(object_arn(bucket, target.prefix, partition), region=True),)
     judge = Judge(
         Bucket(
             name=bucket,

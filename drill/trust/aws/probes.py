@@ -46,6 +46,7 @@ from botocore.parsers import ResponseParserError
 from drill.clouds.aws import client
 from drill.config import Target
 from drill.facts import Answer, EvidenceSource, PermissionAnswer
+from drill.names import unescape_name
 from drill.permissions import S3_BUCKET_CONFIGURATION
 from drill.trust.aws.bucket import UNREAD
 from drill.trust.aws.codes import ABSENT_CODES, DENIED_CODES, code_of, status_of
@@ -94,13 +95,13 @@ def probe(
     requests: dict[str, tuple[str, Callable[[str, str], object]]] = {
         "s3:DeleteObjectVersion": (
             "DeleteObject with a made-up version id",
-            lambda key, version: s3.delete_object(Bucket=bucket, Key=key, VersionId=version),
+            lambda key, version: s3.delete_object(Bucket=bucket, Key=unescape_name(key), VersionId=version),
         ),
         "s3:PutObjectRetention": (
             "PutObjectRetention on a made-up version",
             lambda key, version: s3.put_object_retention(
                 Bucket=bucket,
-                Key=key,
+                Key=unescape_name(key),
                 VersionId=version,
                 Retention={"Mode": "GOVERNANCE", "RetainUntilDate": retain_until},
             ),
@@ -108,7 +109,7 @@ def probe(
         "s3:PutObjectLegalHold": (
             "PutObjectLegalHold OFF on a made-up version",
             lambda key, version: s3.put_object_legal_hold(
-                Bucket=bucket, Key=key, VersionId=version, LegalHold={"Status": "OFF"}
+                Bucket=bucket, Key=unescape_name(key), VersionId=version, LegalHold={"Status": "OFF"}
             ),
         ),
     }

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from drill.facts import Answer, EvidenceSource, PermissionAnswer
+from drill.names import unescape_name
 from drill.permissions import S3_DESTRUCTIVE, S3_OBJECT_PERMISSIONS
 from drill.trust.aws.arns import bucket_arn, object_arn, prefix_arn, role_of
 from drill.trust.aws.evaluate import Verdict
@@ -96,7 +97,7 @@ def simulation_request(
 def _object_arns(bucket: str, prefix: str, partition: str, keys: Sequence[str]) -> list[str]:
     """The real backup keys; only when none was listed, every object under the prefix."""
     if keys:
-        return [object_arn(bucket, key, partition) for key in keys]
+        return [object_arn(bucket, unescape_name(key), partition) for key in keys]
     return [prefix_arn(bucket, prefix, partition)]
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from drill.names import escape_name
 from drill.trust.aws.arns import (
     ACCOUNT_ID,
     ARN,
@@ -190,7 +191,9 @@ class Resource:
     region: bool = False
 
     def describe(self) -> str:
-        return f"{self.arn}*" if self.region else self.arn
+        # A key may hold control characters or bytes that are not UTF-8: shown escaped, as every name is.
+        shown = escape_name(self.arn)
+        return f"{shown}*" if self.region else shown
 
 
 def _substituted(pattern: str, caller: Caller) -> tuple[str, str | None]:

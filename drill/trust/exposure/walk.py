@@ -10,6 +10,7 @@ from pathlib import Path
 
 from drill.config import Agent
 from drill.facts import CredentialSighting, Exposure, ScanStats
+from drill.names import escape_name
 from drill.trust.exposure.known import MAX_FILE_BYTES, KnownCredentials
 from drill.trust.exposure.search import Finder
 
@@ -88,7 +89,7 @@ class _Scan:
             except OSError:
                 if root and current == top:
                     raise
-                self.unreadable.append(current)
+                self.unreadable.append(escape_name(current))
                 continue
             parent = _name(current)
             subdirectories: list[str] = []
@@ -98,7 +99,7 @@ class _Scan:
                 try:
                     subdirectory = self.entry(entry, parent)
                 except OSError:  # vanished or denied between the listing and now
-                    self.unreadable.append(entry.path)
+                    self.unreadable.append(escape_name(entry.path))
                     continue
                 if subdirectory:
                     subdirectories.append(subdirectory)
@@ -146,7 +147,9 @@ class _Scan:
         self.files_scanned += 1
         self.bytes_scanned += len(data)
         env_style = self.is_env_file(real)
-        self.sightings.extend(self.finder.search(path, _name(path), data, env_style=env_style))
+        # The path is reported; a name that is not UTF-8 or holds control characters must not break
+        # the outputs (drill.names). The raw name still decides what kind of file it is.
+        self.sightings.extend(self.finder.search(escape_name(path), _name(path), data, env_style=env_style))
 
     def is_env_file(self, real: str) -> bool:
         if self.env_file is None or _name(real) != _name(self.env_file):
@@ -158,7 +161,7 @@ class _Scan:
         try:
             descriptor = os.open(real, _OPEN_FLAGS)
         except OSError:
-            self.unreadable.append(path)
+            self.unreadable.append(escape_name(path))
             return None
         try:
             with os.fdopen(descriptor, "rb") as stream:
@@ -176,7 +179,7 @@ class _Scan:
                     return None
                 data = head + stream.read(self.max_file_bytes + 1 - len(head))
         except OSError:
-            self.unreadable.append(path)
+            self.unreadable.append(escape_name(path))
             return None
         if len(data) > self.max_file_bytes:  # it grew since fstat
             self.skipped_large += 1

@@ -197,3 +197,16 @@ def test_a_usage_error_exits_2(tmp_path: Path, args: tuple[str, ...], says: str)
     assert result.returncode == 2
     assert says in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_config_nested_too_deep_exits_2_naming_the_file(tmp_path: Path) -> None:
+    """A RecursionError once ended as an internal error (exit 1); it is a config error like any other."""
+    (tmp_path / "drill.toml").write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+
+    result = drill("validate", "-c", "drill.toml", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert (
+        result.stderr
+        == "drill.toml: nested more than 32 levels deep (tables and arrays); no drill setting is.\n"
+    )

@@ -44,6 +44,30 @@ def test_a_file_that_is_not_utf8_is_not_valid_toml(tmp_path: Path) -> None:
     assert the_problem(path).startswith(f"{path}: not valid TOML: ")
 
 
+@pytest.mark.parametrize(
+    "nested",
+    [
+        "x = " + "[" * 5000 + "]" * 5000,  # beyond the parser's own recursion
+        "x = " + "{a = " * 800 + "1" + "}" * 800,
+        "x = " + "[" * 40 + "]" * 40,  # parsed, but deeper than any setting
+    ],
+    ids=["arrays past the parser", "inline tables past the parser", "arrays past the limit"],
+)
+def test_a_config_nested_too_deep_is_one_clear_problem(tmp_path: Path, nested: str) -> None:
+    path = write(tmp_path, nested + "\n")
+
+    message = the_problem(path)
+
+    assert message.startswith(f"{path}: ")
+    assert message.endswith("nested more than 32 levels deep (tables and arrays); no drill setting is.")
+
+
+def test_a_config_nested_too_deep_names_where(tmp_path: Path) -> None:
+    path = write(tmp_path, "[policy]\nextra = " + "{a = " * 40 + "1" + "}" * 40 + "\n")
+
+    assert the_problem(path).startswith(f"{path}: policy.extra" + ".a" * 31 + ": nested more than 32")
+
+
 def test_a_missing_config_file_is_one_message_naming_it(tmp_path: Path) -> None:
     path = tmp_path / "absent.toml"
     message = the_problem(path)

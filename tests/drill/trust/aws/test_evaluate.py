@@ -222,3 +222,10 @@ def test_the_bucket_verdict_the_simulation_leans_on() -> None:
         bucket_verdict("s3:DeleteObject", [CHINOOK], USER, PolicySet(identity=(), bucket=None))
         is Verdict.UNREAD
     )
+
+
+def test_a_resource_is_shown_escaped_whatever_its_key_holds() -> None:
+    from drill.trust.aws.statements import Resource  # noqa: PLC0415
+
+    assert Resource("arn:aws:s3:::b/pg/a\tb.dump").describe() == "arn:aws:s3:::b/pg/a\\u0009b.dump"
+    assert Resource("arn:aws:s3:::b/pg/", region=True).describe() == "arn:aws:s3:::b/pg/*"

@@ -351,3 +351,18 @@ def test_a_resource_owner_refused_as_an_arn_is_sent_as_the_account_id(iam: tuple
         "simulate_principal_policy", response(), {**request, "ResourceOwner": "444455556666"}
     )
     assert simulate_principal(client, request) == {"EvaluationResults": []}
+
+
+def test_an_escaped_key_is_simulated_under_the_name_the_store_holds() -> None:
+    """Listings carry names as escaped text (drill.names); IAM must see the key the bucket really holds."""
+    request = simulation_request(
+        USER,
+        BUCKET,
+        PREFIX,
+        partition="aws",
+        snapshot_keys=("pg/orders\\u0009night.dump",),
+        bucket_policy=None,
+        resource_owner=None,
+    )
+    assert f"arn:aws:s3:::{BUCKET}/pg/orders\tnight.dump" in request["ResourceArns"]
+    assert not any("\\u0009" in arn for arn in request["ResourceArns"])
