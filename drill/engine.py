@@ -125,6 +125,8 @@ def _drills(
         sweep_stale(Path(config.restore.work_dir) if config.restore.work_dir else None)
     except RestoreSetupError as error:
         binaries = Unavailable(str(error))
+    except OSError as error:  # the machine, not the backup: every drill is an error that says why
+        binaries = Unavailable(f"The restore drill could not be set up: {type(error).__name__}: {error}")
     restores = []
     for facts in collected.databases:
         outcome: DrillOutcome | Unavailable | None = None

@@ -171,4 +171,9 @@ def _described(bin_dir: Path) -> PgBinaries:
 
 
 def _executable(path: Path) -> bool:
-    return path.is_file() and os.access(path, os.X_OK)
+    # A PATH entry the user may not search (another user's ~/.cargo/bin under a private home) holds
+    # nothing drill can run: it is skipped, never an error of the search.
+    try:
+        return path.is_file() and os.access(path, os.X_OK)
+    except OSError:
+        return False
