@@ -59,6 +59,7 @@ class DsnScratch:
         repr=False,
     )
     roles: list[str] = field(default_factory=list, init=False)  # created here, dropped at the end
+    _login_made: bool = field(default=False, init=False, repr=False)
     disk_root: None = field(default=None, init=False)  # the restored database grows on the server
     _params: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
@@ -111,7 +112,7 @@ class DsnScratch:
                     failures.append(f"{name}: {_first_line(problem)}")
                 else:
                     self.created.remove(name)
-            if not self.created:
+            if not self.created and self._login_made:
                 failures.extend(self._drop_roles())
         if failures:
             message = (
@@ -162,6 +163,7 @@ class DsnScratch:
                         "drill never restores into or drops a database it did not create."
                     )
                 create_login(self.conninfo(), self.login)
+                self._login_made = True
                 connection.execute(
                     sql.SQL("CREATE DATABASE {} OWNER {}").format(
                         sql.Identifier(database), sql.Identifier(self.login.role)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import psycopg
@@ -80,14 +80,15 @@ JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass AND d.de
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'amcheck'
 WHERE p.proname = 'bt_index_check' AND p.pronargs = 2
 """
-# What a recovery point column must be: a column of an ordinary or partitioned table, of a time type.
+# What a recovery point column must be: a column of an ordinary or partitioned table, of a timestamp
+# type. NULL for a table that is not there; the table and no type for a column that is not.
 _TIME_COLUMN = """
-SELECT format_type(a.atttypid, NULL) FROM pg_attribute a
-JOIN pg_class c ON c.oid = a.attrelid AND c.relkind IN ('r', 'p')
+SELECT c.oid, format_type(a.atttypid, NULL) FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = %s AND c.relname = %s AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped
+WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'p')
 """
-_TIME_TYPES = frozenset({"timestamp with time zone", "timestamp without time zone", "date"})
+_TIME_TYPES = frozenset({"timestamp with time zone", "timestamp without time zone"})
 _QUERY_PATH = "SET LOCAL search_path = pg_catalog, public, pg_temp"
 
 
@@ -207,11 +208,13 @@ def _newest(column: str) -> Callable[[psycopg.Connection[Any]], tuple[datetime |
     schema, table = relation if len(relation) == 2 else ("public", relation[-1])
 
     def task(connection: psycopg.Connection[Any]) -> tuple[datetime | None, str | None]:
-        kind = _scalar(connection, _TIME_COLUMN, schema, table, name)
-        if kind is None:
-            return None, f"{column}: no column {name} in a table {schema}.{table}"
-        if kind not in _TIME_TYPES:
-            return None, f"{column} is of type {kind}, not a timestamp or date"
+        found = connection.execute(_TIME_COLUMN, (name, schema, table)).fetchone()
+        if found is None:
+            return None, f'{column}: relation "{schema}.{table}" does not exist'
+        if found[1] is None:
+            return None, f'{column}: column "{name}" does not exist'
+        if found[1] not in _TIME_TYPES:
+            return None, f"{column} holds {found[1]}, not a timestamp"
         try:
             value = _scalar(
                 connection,
@@ -223,8 +226,6 @@ def _newest(column: str) -> Callable[[psycopg.Connection[Any]], tuple[datetime |
             return None, f"{column}: {_first_line(error)}"
         if value is None:
             return None, None
-        if isinstance(value, date) and not isinstance(value, datetime):
-            value = datetime.combine(value, time.min)
         if not isinstance(value, datetime):
             return None, f"{column} holds {type(value).__name__}, not a timestamp"
         return (value if value.tzinfo else value.replace(tzinfo=UTC)), None

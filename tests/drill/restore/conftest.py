@@ -138,6 +138,19 @@ class Owner:
         return status
 
 
+def handed_over(path: Path, parent: Path) -> Path:
+    """A copy of ``path`` (a file, or a directory dump) alone in a fresh dir under ``parent``, as a
+    download dir holds a dump; the dir can be reached by the scratch OS user."""
+    into = Path(tempfile.mkdtemp(dir=parent))
+    into.chmod(0o755)
+    copy = into / path.name
+    if path.is_dir():
+        shutil.copytree(path, copy)
+    else:
+        shutil.copyfile(path, copy)
+    return copy
+
+
 def wait_until(condition: object, timeout: float = 10.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

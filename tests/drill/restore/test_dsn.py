@@ -32,14 +32,17 @@ def databases(server: ScratchServer) -> set[str]:
 
 @pytest.fixture(scope="module")
 def password_role(existing_server: ScratchServer) -> Iterator[str]:
-    """A role that must give a password over the socket, as on a real shared server."""
+    """A role that must give a password over the socket, as on a real shared server; so must the
+    restore roles drill creates (only the server's own superuser logs in without one)."""
     hba = existing_server.data_dir / "pg_hba.conf"
-    hba.write_text("local all secretive scram-sha-256\n" + hba.read_text())
+    hba.write_text("local all drill trust\nlocal all all scram-sha-256\n" + hba.read_text())
     with psycopg.connect(existing_server.conninfo(), autocommit=True) as connection:
         connection.execute(
-            sql.SQL("CREATE ROLE secretive LOGIN CREATEDB PASSWORD {}").format(sql.Literal(PASSWORD))
+            sql.SQL("CREATE ROLE secretive LOGIN CREATEDB CREATEROLE PASSWORD {}").format(
+                sql.Literal(PASSWORD)
+            )
         )
-        connection.execute("CREATE ROLE nocreate LOGIN")
+        connection.execute(sql.SQL("CREATE ROLE nocreate LOGIN PASSWORD {}").format(sql.Literal(PASSWORD)))
         connection.execute("SELECT pg_reload_conf()")
 
     def password_required() -> bool:
@@ -64,7 +67,7 @@ def test_creates_a_new_database_and_drops_it_on_exit(
         name = scratch.database_for("Sales-EU.prod")
         assert re.fullmatch(r"drill_sales_eu_prod_\d{14}_[0-9a-f]{6}", name)
         assert target.database == name
-        with psycopg.connect(scratch.conninfo(name), autocommit=True) as connection:
+        with psycopg.connect(scratch.conninfo(name, scratch.login), autocommit=True) as connection:
             connection.execute("CREATE TABLE restored (id int)")
         result = subprocess.run(
             (
@@ -75,14 +78,22 @@ def test_creates_a_new_database_and_drops_it_on_exit(
                 "-c",
                 "SELECT count(*) FROM restored",
             ),
-            env={"PATH": os.environ["PATH"], **scratch.env()},
+            env={"PATH": os.environ["PATH"], **scratch.env(scratch.login)},
             capture_output=True,
             text=True,
             check=False,
         )
         assert (result.returncode, result.stdout.strip()) == (0, "0"), result.stderr
         assert name in databases(existing_server)
+        assert roles(existing_server) >= {scratch.login.role, scratch.login.group}
     assert databases(existing_server) == before
+    # The restore role and its group are the drill's, and go with it.
+    assert not roles(existing_server) & {scratch.login.role, scratch.login.group}
+
+
+def roles(server: ScratchServer) -> set[str]:
+    with psycopg.connect(server.conninfo()) as connection:
+        return {row[0] for row in connection.execute("SELECT rolname FROM pg_roles")}
 
 
 def test_drops_even_when_the_body_fails_with_clients_still_connected(existing_server: ScratchServer) -> None:
@@ -130,7 +141,7 @@ def test_refuses_when_the_new_name_already_exists_and_leaves_it_alone(
     assert taken in databases(existing_server)
 
 
-def test_password_travels_in_the_environment_and_nowhere_else(
+def test_client_programs_get_the_restore_roles_password_never_the_dsns(
     existing_server: ScratchServer, password_role: str, pg_binaries: PgBinaries
 ) -> None:
     dsn = dsn_for(existing_server, dbname="postgres", password=PASSWORD).replace(
@@ -139,9 +150,12 @@ def test_password_travels_in_the_environment_and_nowhere_else(
     scratch = DsnScratch(dsn, keep=True)
     with scratch as target:
         name = target.database_for("billing")
-        environment = target.env()
-        assert environment["PGPASSWORD"] == PASSWORD
-        assert environment["PGUSER"] == password_role
+        environment = target.env(target.login)
+        # pg_restore and psql run what the snapshot says: they log in as the restore role, with a
+        # password made for this drill, and never hold the DSN's.
+        assert environment["PGUSER"] == target.login.role != password_role
+        assert environment["PGPASSWORD"] == target.login.password
+        assert PASSWORD not in environment.values()
         command = (
             str(pg_binaries.tool("psql")),
             "--no-psqlrc",
@@ -158,7 +172,7 @@ def test_password_travels_in_the_environment_and_nowhere_else(
             text=True,
             check=False,
         )
-        assert (result.returncode, result.stdout.strip()) == (0, password_role), result.stderr
+        assert (result.returncode, result.stdout.strip()) == (0, target.login.role), result.stderr
     hint = scratch.connect_hint(name)
     assert name in databases(existing_server)  # keep=True: left for inspection
     for shown in (hint, repr(scratch)):
@@ -166,6 +180,8 @@ def test_password_travels_in_the_environment_and_nowhere_else(
     # Following the hint drops it.
     with psycopg.connect(target.conninfo(), autocommit=True) as connection:
         connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+        for role in (target.login.group, target.login.role):  # --keep leaves the roles too
+            connection.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
 
 
 def test_a_wrong_password_is_a_setup_error_that_does_not_echo_it(
@@ -193,12 +209,14 @@ def test_an_unreachable_server_is_a_setup_error(tmp_path: Path) -> None:
         pass
 
 
-def test_a_role_without_createdb_is_told_to_get_it(
+def test_a_role_without_createdb_and_createrole_is_told_to_get_them(
     existing_server: ScratchServer, password_role: str
 ) -> None:
-    dsn = dsn_for(existing_server).replace("user=drill", "user=nocreate")
+    dsn = dsn_for(existing_server, password=PASSWORD).replace("user=drill", "user=nocreate")
     with (
         DsnScratch(dsn) as target,
-        pytest.raises(RestoreSetupError, match=r"cannot create databases .* grant it CREATEDB"),
+        pytest.raises(
+            RestoreSetupError, match=r"cannot create the restore role .* needs CREATEDB and CREATEROLE"
+        ),
     ):
         target.database_for("orders")
