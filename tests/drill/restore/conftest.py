@@ -20,8 +20,13 @@ from pathlib import Path
 
 import pytest
 
+from drill.config import TargetType
 from drill.restore.binaries import PgBinaries, RestoreSetupError, find_binaries
+from drill.restore.bounds import DiskBudget
+from drill.restore.fetch import Fetched, fetch
 from drill.restore.scratch import ScratchCluster, ScratchServer
+from drill.storage.filesystem import FilesystemStore
+from tests import factories
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -149,6 +154,17 @@ def handed_over(path: Path, parent: Path) -> Path:
     else:
         shutil.copyfile(path, copy)
     return copy
+
+
+def fetch_local(file: Path, parent: Path, budget: DiskBudget | None = None) -> Fetched:
+    """``file`` fetched as the runner fetches a snapshot (unwrapped, unpacked, within ``budget``),
+    from a filesystem target, into a fresh download dir under ``parent``."""
+    store = FilesystemStore(factories.target(type=TargetType.FILESYSTEM, path=str(file.parent)))
+    snapshot = store.stat(file.name)
+    assert snapshot is not None
+    destination = Path(tempfile.mkdtemp(dir=parent))
+    destination.chmod(0o755)
+    return fetch(store, snapshot, destination, budget=budget)
 
 
 def wait_until(condition: object, timeout: float = 10.0) -> bool:
