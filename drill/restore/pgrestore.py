@@ -27,7 +27,8 @@ from drill.restore.formats import DumpFormat
 _ERROR_TAIL = 20
 _KEPT_STDERR = 1 << 16  # bytes of the tool's stderr kept, from its end
 _POLL_SECONDS = 0.5
-_RESTRICTED = "backslash commands are restricted"
+# What psql says when drill's \restrict refuses a meta-command, or the snapshot's own \unrestrict.
+_RESTRICTED = ("backslash commands are restricted", "\\unrestrict: wrong key")
 
 Watch = Callable[[], str | None]  # polled while the tool runs: a reason to stop it, or None
 
@@ -135,6 +136,8 @@ def run(
                 stopped = watch()
             if stopped:
                 break
+        if not stopped and watch is not None:
+            stopped = watch()  # what grew since the last look counts too
     finally:
         # Whatever happened (a bound, the timeout, Ctrl-C), nothing the tool started outlives it.
         box.kill(process)
@@ -142,7 +145,7 @@ def run(
         raise RestoreFailed(stopped)
     lines = tail.lines()
     if status != 0:
-        if any(_RESTRICTED in line for line in lines):
+        if any(sign in line for line in lines for sign in _RESTRICTED):
             raise RestoreFailed(
                 "the plain SQL dump holds a psql meta-command (a backslash command such as \\! or "
                 "\\connect), which drill never runs from a snapshot; psql refused it and stopped: "

@@ -80,13 +80,14 @@ JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass AND d.de
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'amcheck'
 WHERE p.proname = 'bt_index_check' AND p.pronargs = 2
 """
-# What a recovery point column must be: a column of an ordinary or partitioned table, of a timestamp
-# type. NULL for a table that is not there; the table and no type for a column that is not.
+# What a recovery point column must be: a column of an ordinary or partitioned table (a view could
+# call anything), of a timestamp type. No row for a relation that is not there; no type for a column
+# that is not.
 _TIME_COLUMN = """
-SELECT c.oid, format_type(a.atttypid, NULL) FROM pg_class c
+SELECT c.relkind, format_type(a.atttypid, NULL) FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped
-WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'p')
+WHERE n.nspname = %s AND c.relname = %s
 """
 _TIME_TYPES = frozenset({"timestamp with time zone", "timestamp without time zone"})
 _QUERY_PATH = "SET LOCAL search_path = pg_catalog, public, pg_temp"
@@ -211,6 +212,8 @@ def _newest(column: str) -> Callable[[psycopg.Connection[Any]], tuple[datetime |
         found = connection.execute(_TIME_COLUMN, (name, schema, table)).fetchone()
         if found is None:
             return None, f'{column}: relation "{schema}.{table}" does not exist'
+        if found[0] not in ("r", "p"):
+            return None, f"{column}: {schema}.{table} is not a table, and drill reads only tables"
         if found[1] is None:
             return None, f'{column}: column "{name}" does not exist'
         if found[1] not in _TIME_TYPES:

@@ -16,14 +16,17 @@ import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from drill.config import TargetType
+from drill.config import RestoreSettings, TargetType
 from drill.restore.binaries import PgBinaries, RestoreSetupError, find_binaries
 from drill.restore.bounds import DiskBudget
 from drill.restore.fetch import Fetched, fetch
+from drill.restore.runner import restore_into
 from drill.restore.scratch import ScratchCluster, ScratchServer
 from drill.storage.filesystem import FilesystemStore
 from tests import factories
@@ -165,6 +168,42 @@ def fetch_local(file: Path, parent: Path, budget: DiskBudget | None = None) -> F
     destination = Path(tempfile.mkdtemp(dir=parent))
     destination.chmod(0o755)
     return fetch(store, snapshot, destination, budget=budget)
+
+
+@dataclass(frozen=True)
+class Scratch:
+    """The module's scratch cluster, and a restore into it as the runner restores."""
+
+    server: ScratchServer
+    binaries: PgBinaries
+    directory: Path
+
+    def restore(self, snapshot: Path, name: str, **settings: Any) -> str:
+        """Fetch ``snapshot`` and restore it as the runner does; DrillFailed when the snapshot fails."""
+        fetched = fetch_local(snapshot, self.directory)
+        download_dir = fetched.path.parents[1] if fetched.info.tarred_directory else fetched.path.parent
+        database, _ = restore_into(
+            self.server,
+            fetched.path,
+            fetched.info,
+            name,
+            download_dir=download_dir,
+            settings=RestoreSettings(work_dir=str(self.directory), **settings),
+            binaries=self.binaries,
+        )
+        return database
+
+
+@pytest.fixture(scope="module")
+def scratch(pg_binaries: PgBinaries) -> Iterator[Scratch]:
+    """One scratch cluster for a module, in a dir the scratch OS user can reach."""
+    parent = Path(tempfile.mkdtemp(prefix="drill-test-"))
+    parent.chmod(0o755)
+    try:
+        with ScratchCluster(pg_binaries, work_dir=parent) as running:
+            yield Scratch(running, pg_binaries, parent)
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 def wait_until(condition: object, timeout: float = 10.0) -> bool:

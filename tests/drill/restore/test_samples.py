@@ -9,22 +9,12 @@ PostgreSQL does not trust that drill creates first (pgstattuple), and comments o
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-
 import psycopg
 import pytest
 
-from drill.config import RestoreSettings
-from drill.restore.binaries import PgBinaries
-from drill.restore.runner import restore_into
-from drill.restore.scratch import ScratchCluster, ScratchServer
 from drill.restore.verify import verify
 from tests import factories, pg_samples
-from tests.drill.restore.conftest import fetch_local
+from tests.drill.restore.conftest import Scratch
 from tests.pg_dumps import Dumps, samples_for
 
 ROWS = {"chinook": pg_samples.CHINOOK_ROWS, "pagila": pg_samples.PAGILA_ROWS}
@@ -43,45 +33,6 @@ WRAPPINGS = (
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Dumps]:
     return samples_for(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def scratch_dir() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="drill-test-"))
-    path.chmod(0o755)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-@dataclass(frozen=True)
-class Scratch:
-    """The module's scratch cluster, and a restore into it as the runner restores."""
-
-    server: ScratchServer
-    binaries: PgBinaries
-    directory: Path
-
-    def restore(self, snapshot: Path, name: str) -> str:
-        fetched = fetch_local(snapshot, self.directory)
-        download_dir = fetched.path.parents[1] if fetched.info.tarred_directory else fetched.path.parent
-        database, _ = restore_into(
-            self.server,
-            fetched.path,
-            fetched.info,
-            name,
-            download_dir=download_dir,
-            settings=RestoreSettings(work_dir=str(self.directory)),
-            binaries=self.binaries,
-        )
-        return database
-
-
-@pytest.fixture(scope="module")
-def scratch(pg_binaries: PgBinaries, scratch_dir: Path) -> Iterator[Scratch]:
-    with ScratchCluster(pg_binaries, work_dir=scratch_dir) as running:
-        yield Scratch(running, pg_binaries, scratch_dir)
 
 
 @pytest.mark.parametrize("wrapping", WRAPPINGS)
