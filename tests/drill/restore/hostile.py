@@ -154,7 +154,7 @@ END $$;
 def custom_with_evil_check(binaries: Path, out: Path, trap: Trap, order: str) -> Path:
     """A custom-format dump whose CHECK constraint calls COPY ... TO PROGRAM and pg_read_file()."""
     evil = _EVIL[order].format(command=_literal(trap.command()), secret=_literal(str(trap.secret_file)))
-    return _custom_dump(binaries, out, "checked", _CHECKED + evil)
+    return custom_dump(binaries, out, "checked", _CHECKED + evil)
 
 
 # Objects planted for drill's verification queries to call; each call is logged in public.calls.
@@ -192,7 +192,7 @@ CREATE POLICY everyone ON public.guarded USING (public.called('policy'));
 
 
 def custom_with_planted_objects(binaries: Path, out: Path) -> Path:
-    return _custom_dump(binaries, out, "planted", PLANTED)
+    return custom_dump(binaries, out, "planted", PLANTED)
 
 
 _FILLER = """
@@ -204,10 +204,10 @@ INSERT INTO public.filler SELECT g, repeat('x', 1000) FROM generate_series(1, 60
 def custom_dump_that_expands(binaries: Path, out: Path) -> Path:
     """A custom-format dump of a few hundred kilobytes whose table takes some 70 MB restored: rows of
     1 kB repeat well under pg_dump's compression, and are stored as they are (too short to toast)."""
-    return _custom_dump(binaries, out, "expands", _FILLER)
+    return custom_dump(binaries, out, "expands", _FILLER)
 
 
-def _custom_dump(binaries: Path, out: Path, name: str, script: str) -> Path:
+def custom_dump(binaries: Path, out: Path, name: str, script: str) -> Path:
     import subprocess  # noqa: PLC0415
 
     path = out / f"{name}.dump"
@@ -283,7 +283,7 @@ def _tar(members: dict[str, bytes]) -> bytes:
 
 
 def gzip_bomb(expanded: int, head: bytes = b"-- PostgreSQL database dump\n") -> bytes:
-    compressor = zlib.compressobj(1, wbits=31)
+    compressor = zlib.compressobj(9, wbits=31)
     parts = [compressor.compress(head)]
     block = bytes(1 << 22)
     for _ in range(expanded // len(block)):
