@@ -171,4 +171,7 @@ def _described(bin_dir: Path) -> PgBinaries:
 
 
 def _executable(path: Path) -> bool:
-    return path.is_file() and os.access(path, os.X_OK)
+    try:
+        return path.is_file() and os.access(path, os.X_OK)
+    except OSError:  # a PATH entry this user may not search (/root/... when drill is not root)
+        return False

@@ -11,6 +11,7 @@ as it is written: a gzip or zstd bomb is stopped at the bound, not when the disk
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import tarfile
@@ -341,19 +342,23 @@ def _unpack(archive_path: Path, into: Path, budget: DiskBudget) -> Path:
     """Unpack a tar of a -Fd directory into ``into``; returns the directory holding toc.dat.
 
     Only plain files and directories under ``into`` are accepted: an absolute name, a '..', a
-    link or a device file is refused before anything is written. The stdlib's "data" filter
-    checks the same again while extracting.
+    link or a device file is refused before anything is written, and every member is written as
+    drill's own, readable, with no set-id bit, whatever the archive says of its owner and mode.
+    Where the stdlib has the "data" filter (3.11.4 on), it checks the same again while extracting.
     """
     with tarfile.open(archive_path, mode="r:") as archive:
         toc, _ = tar_toc_member(archive)
         members = archive.getmembers()
         for member in members:
             _check_member(member)
+            member.mode = 0o755 if member.isdir() else 0o644
+            member.uid, member.gid, member.uname, member.gname = os.getuid(), os.getgid(), "", ""
         budget.check(0, "The unpacked directory dump", coming=sum(member.size for member in members))
         into.mkdir()
+        filtered = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
         try:
-            archive.extractall(into, members=members, filter="data")
-        except tarfile.FilterError as error:
+            archive.extractall(into, members=members, **filtered)  # type: ignore[arg-type]  # noqa: S202  # each member checked above
+        except getattr(tarfile, "FilterError", ()) as error:
             raise FetchError(f"refused to unpack the tar archive: {error}.") from None
     return into / PurePosixPath(toc.name).parent
 
