@@ -14,14 +14,19 @@ prepares the ground, before anything of the snapshot runs:
   database, in ``public`` and in every schema the restore role creates (default privileges),
   since PostgreSQL requires that of an object's new owner;
 - the extensions the dump needs that the restore role may not create itself (drill.restore.extensions);
-  the restore role is made their owner, so that the dump's ``COMMENT ON EXTENSION`` works.
+  the restore role is made their owner, so that the dump's ``COMMENT ON EXTENSION`` works;
+- amcheck's ``bt_index_check``, granted to the restore role, which verifies in that role.
+
+Once the snapshot's first byte is restored, drill's superuser never connects to its database
+again (only to the maintenance database, to drop it). Where drill's superuser does connect, its
+``search_path`` is pinned to ``pg_catalog, pg_temp`` all the same.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -49,7 +54,7 @@ class Login:
 
     role: str
     group: str  # the stand-ins' group
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
 
     @classmethod
     def new(cls, base: str, *, with_password: bool) -> Login:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,11 +14,16 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from drill.config import RestoreEngine, RestoreSettings
 from drill.restore import dsn as dsn_module
 from drill.restore.binaries import PgBinaries, RestoreSetupError
 from drill.restore.dsn import DsnScratch
+from drill.restore.runner import restore_into
 from drill.restore.scratch import ScratchServer, ScratchTarget
-from tests.drill.restore.conftest import wait_until
+from drill.restore.verify import verify
+from tests import factories
+from tests.drill.restore.conftest import fetch_local, wait_until
+from tests.pg_dumps import dumps_for
 
 PASSWORD = "correct horse 'battery' staple"
 
@@ -220,3 +227,43 @@ def test_a_role_without_createdb_and_createrole_is_told_to_get_them(
         ),
     ):
         target.database_for("orders")
+
+
+def test_a_plain_dump_restores_through_the_dsn_engine_as_a_restore_role_of_its_own(
+    existing_server: ScratchServer, pg_binaries: PgBinaries, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    dumps = dumps_for(tmp_path_factory)
+    parent = Path(tempfile.mkdtemp(prefix="drill-test-"))
+    parent.chmod(0o755)
+    settings = RestoreSettings(
+        engine=RestoreEngine.DSN, dsn_env="DRILL_TEST_DSN", dsn_is_scratch=True, work_dir=str(parent)
+    )
+    before = roles(existing_server)
+    try:
+        with DsnScratch(dsn_for(existing_server)) as target:
+            fetched = fetch_local(dumps.plain, parent)
+            database, _ = restore_into(
+                target,
+                fetched.path,
+                fetched.info,
+                "billing",
+                download_dir=fetched.path.parent,
+                settings=settings,
+                binaries=pg_binaries,
+            )
+            found = verify(target.conninfo(database, target.login), factories.database("billing"))
+            with psycopg.connect(existing_server.conninfo(database)) as connection:
+                owner = connection.execute(
+                    "SELECT tableowner FROM pg_tables WHERE tablename = 'orders'"
+                ).fetchone()
+            made = roles(existing_server) - before
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+    assert {table.table: table.rows for table in found.tables} == {
+        "public.customers": 500,
+        "public.orders": 3000,
+    }
+    assert owner == ("postgres",)  # a stand-in, made for this drill
+    assert made == {target.login.role, target.login.group, "postgres"}
+    assert roles(existing_server) == before  # the restore role and the stand-in went with the database
