@@ -44,7 +44,9 @@ from drill.restore.server_account import ServerIds, server_account, server_env, 
 from drill.restore.target import ScratchTarget
 
 __all__ = ["TUNING", "ScratchCluster", "ScratchServer", "ScratchTarget"]
-SUPERUSER = "drill"
+# The cluster's superuser is named anew for each cluster: a plain dump names the roles that own its
+# objects, and one that named the scratch superuser would need it lent to the restore role.
+SUPERUSER_PREFIX = "drill_"
 RESTORE_LOGIN = Login.new("drill_restore", with_password=False)
 _LOG_TAIL_LINES = 25
 _INITDB_TIMEOUT_SECONDS = 120.0
@@ -87,7 +89,7 @@ class ScratchServer:
     pid: int
     binaries: PgBinaries
     run_as: str | None = None  # the OS user the server runs as, when drill is root
-    user: str = SUPERUSER
+    user: str = SUPERUSER_PREFIX + "admin"  # the cluster's superuser; ScratchCluster names it anew
     network: Network = Network.HOST  # where the server and the client programs run
     login: Login = RESTORE_LOGIN
 
@@ -214,11 +216,12 @@ class ScratchCluster:
                 f"Cannot create the scratch cluster's directory under {parent}: {error}."
             ) from None
 
+        superuser = f"{SUPERUSER_PREFIX}{secrets.token_hex(4)}"
         initdb = (
             str(self.binaries.tool("initdb")),
             "--auth=trust",
             "--no-sync",
-            f"--username={SUPERUSER}",
+            f"--username={superuser}",
             "--encoding=UTF8",
             "--locale=C",
             f"--pgdata={data_dir}",
@@ -287,6 +290,7 @@ class ScratchCluster:
             pid=self._process.pid,
             binaries=self.binaries,
             run_as=account.pw_name if account is not None else None,
+            user=superuser,
             network=box.network,
         )
 

@@ -29,7 +29,7 @@ PASSWORD = "correct horse 'battery' staple"
 
 
 def dsn_for(server: ScratchServer, **extra: str) -> str:
-    return psycopg.conninfo.make_conninfo("", host=server.host, port=server.port, user="drill", **extra)
+    return psycopg.conninfo.make_conninfo("", host=server.host, port=server.port, user=server.user, **extra)
 
 
 def databases(server: ScratchServer) -> set[str]:
@@ -42,7 +42,7 @@ def password_role(existing_server: ScratchServer) -> Iterator[str]:
     """A role that must give a password over the socket, as on a real shared server; so must the
     restore roles drill creates (only the server's own superuser logs in without one)."""
     hba = existing_server.data_dir / "pg_hba.conf"
-    hba.write_text("local all drill trust\nlocal all all scram-sha-256\n" + hba.read_text())
+    hba.write_text(f"local all {existing_server.user} trust\nlocal all all scram-sha-256\n" + hba.read_text())
     with psycopg.connect(existing_server.conninfo(), autocommit=True) as connection:
         connection.execute(
             sql.SQL("CREATE ROLE secretive LOGIN CREATEDB CREATEROLE PASSWORD {}").format(
@@ -55,7 +55,9 @@ def password_role(existing_server: ScratchServer) -> Iterator[str]:
     def password_required() -> bool:
         try:
             psycopg.connect(
-                dsn_for(existing_server, dbname="postgres").replace("user=drill", "user=secretive")
+                dsn_for(existing_server, dbname="postgres").replace(
+                    f"user={existing_server.user}", "user=secretive"
+                )
             ).close()
         except psycopg.OperationalError:
             return True
@@ -152,7 +154,7 @@ def test_client_programs_get_the_restore_roles_password_never_the_dsns(
     existing_server: ScratchServer, password_role: str, pg_binaries: PgBinaries
 ) -> None:
     dsn = dsn_for(existing_server, dbname="postgres", password=PASSWORD).replace(
-        "user=drill", f"user={password_role}"
+        f"user={existing_server.user}", f"user={password_role}"
     )
     scratch = DsnScratch(dsn, keep=True)
     with scratch as target:
@@ -194,7 +196,9 @@ def test_client_programs_get_the_restore_roles_password_never_the_dsns(
 def test_a_wrong_password_is_a_setup_error_that_does_not_echo_it(
     existing_server: ScratchServer, password_role: str
 ) -> None:
-    dsn = dsn_for(existing_server, password="hunter2-wrong").replace("user=drill", f"user={password_role}")
+    dsn = dsn_for(existing_server, password="hunter2-wrong").replace(
+        f"user={existing_server.user}", f"user={password_role}"
+    )
     with pytest.raises(RestoreSetupError) as raised, DsnScratch(dsn):
         pass
     assert "password authentication failed" in str(raised.value)
@@ -211,7 +215,7 @@ def test_a_malformed_dsn_is_refused_without_showing_it() -> None:
 def test_an_unreachable_server_is_a_setup_error(tmp_path: Path) -> None:
     with (
         pytest.raises(RestoreSetupError, match=r"Cannot connect to the scratch server"),
-        DsnScratch(f"host={tmp_path} port=5999 user=drill connect_timeout=2"),
+        DsnScratch(f"host={tmp_path} port=5999 user=someone connect_timeout=2"),
     ):
         pass
 
@@ -219,7 +223,7 @@ def test_an_unreachable_server_is_a_setup_error(tmp_path: Path) -> None:
 def test_a_role_without_createdb_and_createrole_is_told_to_get_them(
     existing_server: ScratchServer, password_role: str
 ) -> None:
-    dsn = dsn_for(existing_server, password=PASSWORD).replace("user=drill", "user=nocreate")
+    dsn = dsn_for(existing_server, password=PASSWORD).replace(f"user={existing_server.user}", "user=nocreate")
     with (
         DsnScratch(dsn) as target,
         pytest.raises(
