@@ -22,7 +22,7 @@ from pathlib import Path
 
 import zstandard
 
-from tests.pg_dumps import throwaway_cluster
+from tests.pg_dumps import tar_bytes, throwaway_cluster
 
 
 @dataclass(frozen=True)
@@ -248,7 +248,7 @@ def directory_tar_reading(directory: Path, outside: Path) -> bytes:
     for path in directory.iterdir():
         if path.name != "toc.dat":
             members[f"dump/{path.name}"] = path.read_bytes()
-    return _tar(members)
+    return tar_bytes(members)
 
 
 def directory_tar_with_symlink(directory: Path, outside: Path) -> bytes:
@@ -266,16 +266,6 @@ def directory_tar_with_symlink(directory: Path, outside: Path) -> bytes:
                 content = path.read_bytes()
                 info.size = len(content)
                 archive.addfile(info, io.BytesIO(content))
-    return buffer.getvalue()
-
-
-def _tar(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for name, content in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(content)
-            archive.addfile(info, io.BytesIO(content))
     return buffer.getvalue()
 
 
