@@ -118,13 +118,15 @@ def container_account() -> pwd.struct_passwd:
     try:
         return pwd.getpwuid(CONTAINER_UID)
     except KeyError:
-        subprocess.run(
+        for command in (
+            ("groupadd", "--system", "--gid", str(CONTAINER_UID), "drill"),
             (
                 "useradd",
                 "--system",
                 "--uid",
                 str(CONTAINER_UID),
-                "--user-group",
+                "--gid",
+                str(CONTAINER_UID),
                 "--no-create-home",
                 "--home-dir",
                 "/nonexistent",
@@ -132,9 +134,8 @@ def container_account() -> pwd.struct_passwd:
                 "/usr/sbin/nologin",
                 "drill",
             ),
-            check=True,
-            capture_output=True,
-        )
+        ):
+            subprocess.run(command, check=True, capture_output=True)
         return pwd.getpwuid(CONTAINER_UID)
 
 
