@@ -1,4 +1,5 @@
-"""Real dumps for the fetch and format tests, made once per session by the machine's own pg_dump.
+"""Real dumps for the fetch, format and restore tests, made once per session by the machine's own pg_dump:
+a small shop, and the Chinook- and Pagila-style samples (tests/pg_samples.py), in every format.
 
 A throwaway cluster runs as the ``postgres`` OS user (initdb refuses root) on a Unix socket only,
 just long enough to dump a small shop database in every format; then it is stopped and removed.
@@ -27,6 +28,8 @@ from typing import NoReturn
 
 import pytest
 import zstandard
+
+from tests import pg_samples
 
 DATABASE = "shop"
 _OS_USER = "postgres"
@@ -153,38 +156,62 @@ def _run(binaries: Path, socket_dir: Path, tool: str, *arguments: str) -> None:
 
 def build(binaries: Path, out: Path) -> Dumps:
     with throwaway_cluster(binaries) as socket_dir:
-        _run(binaries, socket_dir, "createdb", DATABASE)
-        _run(
-            binaries,
-            socket_dir,
-            "psql",
-            "--no-psqlrc",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            DATABASE,
-            "-c",
-            _SEED,
-        )
-        custom, directory, tar, plain = (
-            out / "shop.dump",
-            out / "shop.dir",
-            out / "shop.tar",
-            out / "shop.sql",
-        )
-        for flag, path in (("-Fc", custom), ("-Fd", directory), ("-Ft", tar), ("-Fp", plain)):
-            _run(binaries, socket_dir, "pg_dump", flag, "-f", str(path), "-d", DATABASE)
-    directory_tar = out / "shop-dir.tar"
+        _seed(binaries, socket_dir, DATABASE, _SEED)
+        return _every_format(binaries, socket_dir, DATABASE, out, "shop")
+
+
+def build_samples(binaries: Path, out: Path) -> dict[str, Dumps]:
+    """The Chinook- and Pagila-style samples (tests/pg_samples.py), each in every format."""
+    with throwaway_cluster(binaries) as socket_dir:
+        for role in pg_samples.ROLES:
+            _psql(binaries, socket_dir, "postgres", f"CREATE ROLE {role} NOLOGIN")
+        built = {}
+        for name, seed in (("chinook", pg_samples.CHINOOK), ("pagila", pg_samples.PAGILA)):
+            _seed(binaries, socket_dir, name, seed)
+            built[name] = _every_format(binaries, socket_dir, name, out, name)
+        return built
+
+
+def _seed(binaries: Path, socket_dir: Path, database: str, seed: str) -> None:
+    _run(binaries, socket_dir, "createdb", database)
+    _psql(binaries, socket_dir, database, seed)
+
+
+def _psql(binaries: Path, socket_dir: Path, database: str, script: str) -> None:
+    _run(
+        binaries,
+        socket_dir,
+        "psql",
+        "--no-psqlrc",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-d",
+        database,
+        "-c",
+        script,
+    )
+
+
+def _every_format(binaries: Path, socket_dir: Path, database: str, out: Path, stem: str) -> Dumps:
+    custom, directory, tar, plain = (
+        out / f"{stem}.dump",
+        out / f"{stem}.dir",
+        out / f"{stem}.tar",
+        out / f"{stem}.sql",
+    )
+    for flag, path in (("-Fc", custom), ("-Fd", directory), ("-Ft", tar), ("-Fp", plain)):
+        _run(binaries, socket_dir, "pg_dump", flag, "-f", str(path), "-d", database)
+    directory_tar = out / f"{stem}-dir.tar"
     with tarfile.open(directory_tar, "w") as archive:
-        archive.add(directory, arcname="shop.dir")
-    plain_gz = out / "shop.sql.gz"
+        archive.add(directory, arcname=f"{stem}.dir")
+    plain_gz = out / f"{stem}.sql.gz"
     plain_gz.write_bytes(gzip.compress(plain.read_bytes()))
-    plain_zst = out / "shop.sql.zst"
+    plain_zst = out / f"{stem}.sql.zst"
     plain_zst.write_bytes(zstandard.ZstdCompressor().compress(plain.read_bytes()))
-    custom_zst = out / "shop.dump.zst"
+    custom_zst = out / f"{stem}.dump.zst"
     custom_zst.write_bytes(zstandard.ZstdCompressor(level=3).compress(custom.read_bytes()))
-    directory_tar_gz = out / "shop-dir.tar.gz"
+    directory_tar_gz = out / f"{stem}-dir.tar.gz"
     directory_tar_gz.write_bytes(gzip.compress(directory_tar.read_bytes()))
     return Dumps(
         bin_dir=binaries,
@@ -201,6 +228,7 @@ def build(binaries: Path, out: Path) -> Dumps:
 
 
 _built: list[Dumps] = []
+_samples: list[dict[str, Dumps]] = []
 
 
 def dumps_for(tmp_path_factory: pytest.TempPathFactory) -> Dumps:
@@ -211,6 +239,16 @@ def dumps_for(tmp_path_factory: pytest.TempPathFactory) -> Dumps:
             _unavailable("no PostgreSQL binaries (pg_dump, initdb, postgres) under /usr/lib/postgresql")
         _built.append(build(binaries, tmp_path_factory.mktemp("pg-dumps")))
     return _built[0]
+
+
+def samples_for(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Dumps]:
+    """The session's Chinook and Pagila dumps, built on first use."""
+    if not _samples:
+        binaries = bin_dir()
+        if binaries is None:
+            _unavailable("no PostgreSQL binaries (pg_dump, initdb, postgres) under /usr/lib/postgresql")
+        _samples.append(build_samples(binaries, tmp_path_factory.mktemp("pg-samples")))
+    return _samples[0]
 
 
 def _unavailable(reason: str) -> NoReturn:

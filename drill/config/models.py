@@ -23,6 +23,7 @@ from pydantic import (
 
 from drill.cron import zone
 from drill.durations import parse_duration
+from drill.sizes import parse_size
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 _EXPECTATION = re.compile(r"^\s*(==|!=|>=|<=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
@@ -37,6 +38,18 @@ def _duration(value: object) -> object:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+def _size(value: object) -> object:
+    if isinstance(value, str):
+        return parse_size(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    raise ValueError("must be a size such as '256MiB' or '2GB', or a number of bytes")
+
+
+ByteSize = Annotated[int, BeforeValidator(_size)]
+_EXTENSION = r"^[A-Za-z0-9_][A-Za-z0-9_-]*$"
 
 
 class _Frozen(BaseModel):
@@ -240,6 +253,11 @@ class RestoreSettings(_Frozen):
     dsn_env: str | None = None  # engine = "dsn": the variable holding the scratch server's DSN
     dsn_is_scratch: bool = False  # engine = "dsn": the operator's statement that the server is disposable
     timeout: Duration = timedelta(hours=6)  # a restore running longer is stopped and fails
+    # How far a snapshot may expand on local disk (download, unpacking, the scratch cluster's growth);
+    # None: until the scratch filesystem's free space would fall under 5%.
+    max_expanded_size: ByteSize | None = None
+    # Extensions drill creates for a snapshot beyond its default allow-list (drill.restore.extensions).
+    allowed_extensions: tuple[Annotated[str, Field(pattern=_EXTENSION)], ...] = ()
 
     @model_validator(mode="after")
     def _engine(self) -> RestoreSettings:

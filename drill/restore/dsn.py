@@ -3,8 +3,11 @@
 drill connects only to the maintenance database ``postgres``, creates a database whose name is
 new (``drill_<database>_<UTC time>_<random>``), and drops it again on every way out. It refuses
 a DSN that names any other database, and never drops a database it did not create itself. The
-DSN may hold a password: it is never logged, never put in a message or a command line; client
-programs get the password through PGPASSWORD.
+DSN may hold a password: it is never logged, never put in a message or a command line, and never
+given to a client program. The snapshot's SQL runs as a restore role made for this drill
+(``drill_restore_<random>``, with a random password, drill.restore.access), which owns the new
+database; drill's own role only prepares it. The restore role, the stand-ins for the dump's roles
+and the database are dropped again when the block ends.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import psycopg
 from psycopg import errors, pq, sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from drill.restore.access import Login, create_login
 from drill.restore.binaries import RestoreSetupError
 from drill.restore.processes import signals_deferred
 
@@ -49,6 +53,14 @@ class DsnScratch:
     keep: bool = False
     created: list[str] = field(default_factory=list, init=False)
     server_version: int = field(default=0, init=False)
+    login: Login = field(
+        default_factory=lambda: Login.new(f"drill_restore_{secrets.token_hex(4)}", with_password=True),
+        init=False,
+        repr=False,
+    )
+    roles: list[str] = field(default_factory=list, init=False)  # created here, dropped at the end
+    _login_made: bool = field(default=False, init=False, repr=False)
+    disk_root: None = field(default=None, init=False)  # the restored database grows on the server
     _params: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -100,6 +112,8 @@ class DsnScratch:
                     failures.append(f"{name}: {_first_line(problem)}")
                 else:
                     self.created.remove(name)
+            if not self.created and self._login_made:
+                failures.extend(self._drop_roles())
         if failures:
             message = (
                 f"Could not drop the drill database(s) on the scratch server {self._where()}; "
@@ -111,14 +125,29 @@ class DsnScratch:
                 return
             raise RestoreSetupError(message)
 
-    def conninfo(self, dbname: str = MAINTENANCE_DATABASE) -> str:
-        """A libpq string for psycopg. It holds the DSN's password, if any: never log it."""
-        return make_conninfo("", **{**self._params, "dbname": dbname})
+    def conninfo(self, dbname: str = MAINTENANCE_DATABASE, login: Login | None = None) -> str:
+        """A libpq string for psycopg, as the DSN's role or as ``login``. It holds a password: never log it."""
+        params = {**self._params, "dbname": dbname}
+        if login is not None:
+            params.pop("password", None)
+            params.update(user=login.role, **({"password": login.password} if login.password else {}))
+        return make_conninfo("", **params)
 
-    def env(self) -> dict[str, str]:
-        """The DSN as libpq variables for client programs: the password in PGPASSWORD, never in argv."""
+    def env(self, login: Login) -> dict[str, str]:
+        """Libpq variables for client programs, as ``login``: its password in PGPASSWORD, never in
+        argv, and never the DSN's own."""
         names = _env_names()
-        return {names[key]: value for key, value in self._params.items() if key in names and key != "dbname"}
+        public = {
+            key: value for key, value in self._params.items() if key not in ("dbname", "user", "password")
+        }
+        env = {names[key]: value for key, value in public.items() if key in names}
+        env["PGUSER"] = login.role
+        if login.password:
+            env["PGPASSWORD"] = login.password
+        return env
+
+    def adopt_roles(self, roles: tuple[str, ...]) -> None:
+        self.roles.extend(roles)
 
     def database_for(self, name: str) -> str:
         """Create a new database for the drill of ``name``; refuse if the generated name exists."""
@@ -133,7 +162,13 @@ class DsnScratch:
                         f"Database {database} already exists on the scratch server {self._where()}; "
                         "drill never restores into or drops a database it did not create."
                     )
-                connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+                create_login(self.conninfo(), self.login)
+                self._login_made = True
+                connection.execute(
+                    sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                        sql.Identifier(database), sql.Identifier(self.login.role)
+                    )
+                )
         except errors.DuplicateDatabase:
             raise RestoreSetupError(
                 f"Database {database} was created by someone else on the scratch server "
@@ -141,8 +176,9 @@ class DsnScratch:
             ) from None
         except errors.InsufficientPrivilege as error:
             raise RestoreSetupError(
-                f"The DSN's role cannot create databases on the scratch server {self._where()} "
-                f"({_first_line(error)}); grant it CREATEDB."
+                f"The DSN's role cannot create the restore role and its database on the scratch server "
+                f"{self._where()} ({_first_line(error)}); it needs CREATEDB and CREATEROLE (a superuser "
+                "of the disposable server also allows the extensions PostgreSQL does not mark trusted)."
             ) from None
         except psycopg.Error as error:
             raise RestoreSetupError(
@@ -181,6 +217,22 @@ class DsnScratch:
                 (name,),
             )
             connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(identifier))
+
+    def _drop_roles(self) -> list[str]:
+        """Drop the roles made for this drill, stand-ins first; what fails is named, not raised."""
+        failures = []
+        roles = [*reversed(self.roles), self.login.group, self.login.role]
+        try:
+            with psycopg.connect(self.conninfo(), autocommit=True) as connection:
+                for role in roles:
+                    try:
+                        connection.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+                    except psycopg.Error as problem:
+                        failures.append(f"role {role}: {_first_line(problem)}")
+        except psycopg.Error as problem:
+            failures.append(f"roles {', '.join(roles)}: {_first_line(problem)}")
+        self.roles.clear()
+        return failures
 
     def _where(self) -> str:
         """host:port, for messages; never the user or password."""

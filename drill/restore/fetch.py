@@ -4,11 +4,14 @@ The body streams through in chunks and is never held in memory: each chunk is ha
 (sha256 and md5, to compare with a sidecar), unwrapped if the stored object is gzip or zstd, and
 written out. What lands on disk is the dump itself, ready for pg_restore or psql; a tar of a
 directory dump is unpacked, refusing any member that would land outside its directory.
+Whatever the snapshot expands to is counted against the drill's disk budget (drill.restore.bounds)
+as it is written: a gzip or zstd bomb is stopped at the bound, not when the disk is full.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import tarfile
@@ -23,6 +26,7 @@ import zstandard
 
 from drill.facts import Sidecar
 from drill.model import Snapshot
+from drill.restore.bounds import BoundedWriter, DiskBudget
 from drill.restore.formats import Compression, DumpInfo, detect, sniff_compression, tar_toc_member
 from drill.storage.base import Store
 
@@ -209,21 +213,24 @@ def fetch(
     expected: Sidecar | None = None,
     progress: Callable[[int], None] | None = None,
     chunk_size: int = 1 << 20,
+    budget: DiskBudget | None = None,
 ) -> Fetched:
     """Download ``snapshot`` into ``destination`` and recognise the dump it holds.
 
     Raises FetchError when the bytes are short, do not match the sidecar or do not decompress;
     NotADumpError or TruncatedDumpError (formats) when they are intact but not a usable dump;
-    StorageError when the store cannot be read. Nothing half-written is left behind.
+    BoundExceeded when they expand past ``budget``; StorageError when the store cannot be read.
+    Nothing half-written is left behind.
     ``progress`` is called with the count of stored bytes read, chunk by chunk.
     """
     started = time.monotonic()
+    budget = budget or DiskBudget(destination)
     destination.mkdir(parents=True, exist_ok=True)
     name = _safe_name(snapshot.key)
     part = destination / f".{name}.part"
     made: list[Path] = [part]
     try:
-        stream = _download(store, snapshot.key, part, chunk_size, progress)
+        stream = _download(store, snapshot.key, part, chunk_size, progress=progress, budget=budget)
         _check_size(stream.raw_bytes, snapshot.size)
         if expected is not None:
             _check_sidecar(expected, stream)
@@ -235,7 +242,7 @@ def fetch(
         if info.tarred_directory:
             unpacked = destination / f"{final.name}.d"
             made.append(unpacked)
-            path = _unpack(final, unpacked)
+            path = _unpack(final, unpacked, budget)
             final.unlink()
             info = detect(path)
     except BaseException:
@@ -255,12 +262,19 @@ def fetch(
 
 
 def _download(
-    store: Store, key: str, part: Path, chunk_size: int, progress: Callable[[int], None] | None
+    store: Store,
+    key: str,
+    part: Path,
+    chunk_size: int,
+    *,
+    progress: Callable[[int], None] | None,
+    budget: DiskBudget,
 ) -> _Stream:
     sha256 = hashlib.sha256()
     md5 = hashlib.md5(usedforsecurity=False)
     raw_bytes = 0
-    with store.open(key) as body, part.open("wb", buffering=0) as out:
+    with store.open(key) as body, part.open("wb", buffering=0) as file:
+        out = BoundedWriter(file, budget, "The snapshot")
         read = body.read
         chunk = read(chunk_size)
         while 0 < len(chunk) < 4:  # the magic numbers are four bytes; a stream may hand out fewer
@@ -269,7 +283,7 @@ def _download(
                 break
             chunk += more
         compression = sniff_compression(chunk)
-        sink = _SINKS[compression](out)
+        sink = _SINKS[compression](out)  # type: ignore[arg-type]  # a file in all that sinks use
         try:
             while chunk:
                 raw_bytes += len(chunk)
@@ -324,22 +338,27 @@ def _unwrapped_name(name: str, compression: Compression) -> str:
     return name
 
 
-def _unpack(archive_path: Path, into: Path) -> Path:
+def _unpack(archive_path: Path, into: Path, budget: DiskBudget) -> Path:
     """Unpack a tar of a -Fd directory into ``into``; returns the directory holding toc.dat.
 
     Only plain files and directories under ``into`` are accepted: an absolute name, a '..', a
-    link or a device file is refused before anything is written. The stdlib's "data" filter
-    checks the same again while extracting.
+    link or a device file is refused before anything is written, and every member is written as
+    drill's own, readable, with no set-id bit, whatever the archive says of its owner and mode.
+    Where the stdlib has the "data" filter (3.11.4 on), it checks the same again while extracting.
     """
     with tarfile.open(archive_path, mode="r:") as archive:
         toc, _ = tar_toc_member(archive)
         members = archive.getmembers()
         for member in members:
             _check_member(member)
+            member.mode = 0o755 if member.isdir() else 0o644
+            member.uid, member.gid, member.uname, member.gname = os.getuid(), os.getgid(), "", ""
+        budget.check(0, "The unpacked directory dump", coming=sum(member.size for member in members))
         into.mkdir()
+        filtered = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
         try:
-            archive.extractall(into, members=members, filter="data")
-        except tarfile.FilterError as error:
+            archive.extractall(into, members=members, **filtered)  # type: ignore[arg-type]  # noqa: S202  # each member checked above
+        except getattr(tarfile, "FilterError", ()) as error:
             raise FetchError(f"refused to unpack the tar archive: {error}.") from None
     return into / PurePosixPath(toc.name).parent
 

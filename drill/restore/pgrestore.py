@@ -1,41 +1,36 @@
-"""Run pg_restore (custom, directory, tar) or psql (plain SQL) into the scratch database.
+"""Run pg_restore (custom, directory, tar) or psql (plain SQL) into the scratch database, in the box.
 
-Commands are argument tuples, never shell strings; connection settings and any password
-travel in the environment. The child is killed on every way out (timeout, Ctrl-C, SIGTERM)
-so that no restore keeps running after drill has given up on it.
+Commands are argument tuples, never shell strings; connection settings and any password travel
+in the environment (drill.restore.box builds it from nothing). psql gets drill's own
+``\\restrict <key>`` before the dump (drill.restore.plain). The tool and everything it started
+are killed on every way out (timeout, a bound crossed, Ctrl-C, SIGTERM), so that no restore keeps
+running after drill has given up on it. Only the last lines of what the tool writes on stderr are
+kept: a snapshot can make it write without end.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import re
-import signal
+import collections
+import secrets
 import subprocess
-import tempfile
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from drill.restore.binaries import PgBinaries
+from drill.restore.box import Box
 from drill.restore.formats import DumpFormat
 
 _ERROR_TAIL = 20
-# Roles a plain dump names; a scratch cluster lacks them, and ON_ERROR_STOP would end the restore.
-# A name as pg_dump writes it (fmtId): bare when lower case, else in double quotes; a string
-# literal after SET SESSION AUTHORIZATION (--use-set-session-authorization).
-_NAME = rb'"(?:[^"\n]|"")+"|\'(?:[^\'\n]|\'\')+\'|[A-Za-z_\x80-\xff][\w$\x80-\xff]*'
-_ROLE_LIST = re.compile(
-    rb"(?:OWNER TO|GRANT .+? TO|FOR ROLE|USER MAPPING FOR|CREATE POLICY .+? TO|SET ROLE|SET SESSION AUTHORIZATION)"
-    rb"\s+((?:" + _NAME + rb")(?:\s*,\s*(?:" + _NAME + rb"))*)"
-)
-_ROLE_NAME = re.compile(_NAME)
-# Bare words in a role's place that are not roles.
-_NOT_ROLES = frozenset({"public", "current_user", "session_user", "current_role", "default", "none"})
-# The statements that name roles are short lines; a longer unfinished line (a COPY row) is read on
-# from this many bytes before its end, so a role name is never cut at a chunk boundary.
-_LONGEST_STATEMENT = 1 << 16
+_KEPT_STDERR = 1 << 16  # bytes of the tool's stderr kept, from its end
+_POLL_SECONDS = 0.5
+# What psql says when drill's \restrict refuses a meta-command, or the snapshot's own \unrestrict.
+_RESTRICTED = ("backslash commands are restricted", "\\unrestrict: wrong key")
+
+Watch = Callable[[], str | None]  # polled while the tool runs: a reason to stop it, or None
 
 
 class RestoreFailed(Exception):
@@ -49,104 +44,113 @@ class Restored:
 
 
 def command(
-    binaries: PgBinaries, dump_format: DumpFormat, path: Path, database: str, jobs: int
+    binaries: PgBinaries,
+    dump_format: DumpFormat,
+    path: Path,
+    database: str,
+    jobs: int,
+    *,
+    restrict_key: str | None = None,
+    use_list: Path | None = None,
 ) -> tuple[str, ...]:
     if dump_format is DumpFormat.PLAIN:
+        key = restrict_key or secrets.token_hex(32)
         return (
             str(binaries.tool("psql")),
             "--no-psqlrc",
             "--quiet",
             "--set=ON_ERROR_STOP=1",
             f"--dbname={database}",
+            # Before the dump's first byte: from here on psql refuses every meta-command.
+            f"--command=\\restrict {key}",
             f"--file={path}",
         )
     # Parallel restore needs a seekable custom or directory archive; a tar archive restores serially.
     parallel = jobs if dump_format in (DumpFormat.CUSTOM, DumpFormat.DIRECTORY) else 1
+    listed = (f"--use-list={use_list}",) if use_list is not None else ()
     return (
         str(binaries.tool("pg_restore")),
         f"--jobs={parallel}",
         "--exit-on-error",
         "--no-owner",
         "--no-privileges",
+        *listed,
         f"--dbname={database}",
         str(path),
     )
 
 
-def roles_named(path: Path, chunk_size: int = 1 << 22) -> set[str]:
-    """The role names a plain SQL dump refers to, read in chunks (a dump may be many GB).
+class _Tail:
+    """Reads a pipe to its end on a thread, keeping only its last ``_KEPT_STDERR`` bytes."""
 
-    Reserved ``pg_`` roles are left out: every cluster that knows them has them, and CREATE ROLE
-    refuses the prefix.
-    """
-    roles: set[str] = set()
-    pending = b""  # the unfinished last line of what was read so far
-    with path.open("rb") as handle:
-        while chunk := handle.read(chunk_size):
-            block = pending + chunk
-            cut = max(block.rfind(b"\n") + 1, len(block) - _LONGEST_STATEMENT)
-            roles.update(_roles_in(block[:cut]))
-            pending = block[cut:]
-    roles.update(_roles_in(pending))
-    return roles
+    def __init__(self, pipe: IO[bytes]) -> None:
+        self.kept: collections.deque[bytes] = collections.deque()
+        self.size = 0
+        self.thread = threading.Thread(
+            target=self._read, args=(pipe,), name="drill-restore-stderr", daemon=True
+        )
+        self.thread.start()
 
+    def _read(self, pipe: IO[bytes]) -> None:
+        with pipe:
+            while chunk := pipe.read1(1 << 16):  # type: ignore[attr-defined]
+                self.kept.append(chunk)
+                self.size += len(chunk)
+                while self.size - len(self.kept[0]) >= _KEPT_STDERR:
+                    self.size -= len(self.kept.popleft())
 
-def _roles_in(text: bytes) -> set[str]:
-    roles = set()
-    for names in _ROLE_LIST.findall(text):
-        for raw in _ROLE_NAME.findall(names):
-            if raw[:1] in (b'"', b"'"):
-                quote = raw[:1]
-                name = raw[1:-1].replace(quote + quote, quote).decode("utf-8", "replace")
-            else:
-                name = raw.lower().decode("utf-8", "replace")  # unquoted names fold to lower case
-                if name in _NOT_ROLES:
-                    continue
-            if not name.startswith("pg_"):
-                roles.add(name)
-    return roles
+    def lines(self) -> list[str]:
+        self.thread.join(timeout=5)
+        text = b"".join(self.kept)[-_KEPT_STDERR:].decode("utf-8", "replace")
+        return [line for line in text.splitlines() if line.strip()]
 
 
 def run(
-    binaries: PgBinaries,
-    dump_format: DumpFormat,
-    path: Path,
-    database: str,
-    environ: Mapping[str, str],
+    arguments: tuple[str, ...],
+    box: Box,
+    variables: Mapping[str, str],
     *,
-    jobs: int,
     timeout: float,
+    watch: Watch | None = None,
 ) -> Restored:
-    """Restore, or raise RestoreFailed with the tool's last error lines."""
-    arguments = command(binaries, dump_format, path, database, jobs)
+    """Run the restore ``arguments`` in ``box``, or raise RestoreFailed with the tool's last errors."""
     started = time.monotonic()
-    with tempfile.TemporaryFile() as errors:
-        # A new session: Ctrl-C in the terminal reaches drill, which stops the child itself after
-        # recording why, instead of the child dying half-way under it.
-        process = subprocess.Popen(
-            arguments,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=errors,
-            env={**os.environ, **environ},
-            start_new_session=True,
-        )
-        try:
-            status = process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise RestoreFailed(
-                f"{Path(arguments[0]).name} ran longer than the restore timeout of {timeout:.0f}s."
-            ) from None
-        finally:
-            if process.poll() is None:
-                # The whole group: pg_restore --jobs forks workers that outlive a killed parent
-                # while their statement runs. The group is the child's own (start_new_session).
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        errors.seek(0)
-        lines = [line for line in errors.read().decode("utf-8", "replace").splitlines() if line.strip()]
+    tool = Path(arguments[0]).name
+    try:
+        process = box.popen(arguments, variables)
+    except OSError as error:
+        raise RestoreFailed(f"{tool} could not start: {error}.") from None
+    assert process.stderr is not None
+    tail = _Tail(process.stderr)
+    stopped: str | None = None
+    try:
+        while True:
+            try:
+                status = process.wait(timeout=_POLL_SECONDS)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if time.monotonic() - started > timeout:
+                stopped = f"{tool} ran longer than the restore timeout of {timeout:.0f}s."
+            elif watch is not None:
+                stopped = watch()
+            if stopped:
+                break
+        if not stopped and watch is not None:
+            stopped = watch()  # what grew since the last look counts too
+    finally:
+        # Whatever happened (a bound, the timeout, Ctrl-C), nothing the tool started outlives it.
+        box.kill(process)
+    if stopped:
+        raise RestoreFailed(stopped)
+    lines = tail.lines()
     if status != 0:
-        tail = "\n".join(lines[-_ERROR_TAIL:]) or "(no error output)"
-        raise RestoreFailed(f"{Path(arguments[0]).name} exited with status {status}: {tail}")
+        if any(sign in line for line in lines for sign in _RESTRICTED):
+            raise RestoreFailed(
+                "the plain SQL dump holds a psql meta-command (a backslash command such as \\! or "
+                "\\connect), which drill never runs from a snapshot; psql refused it and stopped: "
+                + "\n".join(lines[-_ERROR_TAIL:])
+            )
+        tail_text = "\n".join(lines[-_ERROR_TAIL:]) or "(no error output)"
+        raise RestoreFailed(f"{tool} exited with status {status}: {tail_text}")
     return Restored(time.monotonic() - started, arguments)

@@ -1,5 +1,10 @@
 """One restore drill of one database: fetch the newest snapshot, restore it into scratch, verify.
 
+The snapshot is hostile input from its first byte to its last: it is fetched within the disk
+budget (drill.restore.bounds), read for what it needs without running any of it
+(drill.restore.plan), restored by pg_restore or psql in the box (drill.restore.box) as the restore
+role (drill.restore.access), and verified in that role (drill.restore.verify).
+
 Everything that starts something is a context manager, so the scratch server, the download
 directory and any child process are gone on every way out: success, a failed restore, Ctrl-C
 or SIGTERM (the CLI turns SIGTERM into SystemExit). The scratch server is started while the
@@ -8,6 +13,8 @@ snapshot downloads, since neither needs the other.
 
 from __future__ import annotations
 
+import os
+import pwd
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -17,27 +24,33 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from drill.config import RestoreEngine, RestoreSettings
 from drill.facts import DatabaseFacts, DatabaseTargetFacts, DrillOutcome, Timings
 from drill.model import Unavailable
 from drill.restore import pgrestore
+from drill.restore.access import ExtensionRefused, prepare
 from drill.restore.archive_header import NotADumpError, TruncatedDumpError
-from drill.restore.binaries import PgBinaries
+from drill.restore.binaries import PgBinaries, RestoreSetupError
+from drill.restore.bounds import BoundExceeded, DiskBudget, GrowthWatch
+from drill.restore.box import Box
 from drill.restore.compatibility import restorable_by
 from drill.restore.dsn import DsnScratch
 from drill.restore.fetch import Fetched, FetchError, fetch
-from drill.restore.formats import DumpFormat
+from drill.restore.formats import DumpFormat, DumpInfo
 from drill.restore.owners import FETCH_PREFIX, mark_owned
+from drill.restore.plan import plan_restore
 from drill.restore.scratch import ScratchCluster, ScratchTarget
+from drill.restore.server_account import server_account
+from drill.restore.toc import UnsafeDumpError
 from drill.restore.verify import verify
 from drill.storage import StorageError, open_store
 
 Progress = Callable[[str, int], Callable[[int], None]]  # (label, total bytes) -> advance(bytes)
 # pg_restore's words for an archive whose data stops before its table of contents says it should.
 _ENDS_EARLY = ("end of file", "unexpected end of file", "could not find block ID")
-_DUMP_PROBLEMS = (FetchError, NotADumpError, TruncatedDumpError, StorageError)
+_DUMP_PROBLEMS = (FetchError, NotADumpError, TruncatedDumpError, StorageError, BoundExceeded)
+_UNSAFE = (UnsafeDumpError, NotADumpError, TruncatedDumpError)
 
 
 def choose_source(facts: DatabaseFacts) -> DatabaseTargetFacts | None:
@@ -84,17 +97,90 @@ def _started(scratch: AbstractContextManager[ScratchTarget], stack: ExitStack) -
             # else: it cleaned up after its own failed start; the caller sees the error on .result()
 
 
-def _create_roles(target: ScratchTarget, roles: set[str]) -> None:
-    """Plain dumps name their owners; a throwaway cluster gets them as roles that cannot log in.
+class DrillFailed(Exception):
+    """The drill fails at ``stage``, for ``reason``: the snapshot's fault, not drill's."""
 
-    They are superusers of the throwaway cluster, because a dump made with
-    ``--use-set-session-authorization`` creates each object as its owner, which then needs every
-    privilege the original owner held; the cluster and its roles are deleted after the drill.
+    def __init__(self, stage: str, reason: str) -> None:
+        super().__init__(reason)
+        self.stage = stage
+        self.reason = reason
+
+
+def _hand_over(download_dir: Path, account: pwd.struct_passwd | None) -> None:
+    """Let the scratch OS user read the dump (drill is root; the boxed tools run as that user).
+
+    Everything under the download dir was written by drill itself; unpacking refused links.
     """
-    with psycopg.connect(target.conninfo(), autocommit=True) as connection:
-        existing = {row[0] for row in connection.execute("SELECT rolname FROM pg_roles")}
-        for role in sorted(roles - existing):
-            connection.execute(sql.SQL("CREATE ROLE {} NOLOGIN SUPERUSER").format(sql.Identifier(role)))
+    if account is None:
+        return
+    for directory, _, files in os.walk(download_dir):
+        for path in (Path(directory), *(Path(directory, file) for file in files)):
+            os.chown(path, account.pw_uid, account.pw_gid, follow_symlinks=False)
+
+
+def restore_into(
+    target: ScratchTarget,
+    dump: Path,
+    info: DumpInfo,
+    name: str,
+    *,
+    download_dir: Path,
+    settings: RestoreSettings,
+    binaries: PgBinaries,
+) -> tuple[str, pgrestore.Restored]:
+    """Read what ``dump`` (in ``download_dir``, which drill made) needs, prepare a database for it
+    on ``target`` and restore it there in the box, as the restore role. Raises DrillFailed when
+    the snapshot fails, RestoreSetupError when drill cannot do its part."""
+    account = server_account(settings.run_as)  # the boxed tools' OS user when drill is root
+    try:
+        plan = plan_restore(dump, info, binaries.version)
+    except _UNSAFE as problem:
+        raise DrillFailed("format", str(problem)) from None
+    database = target.database_for(name)
+    try:
+        prepared = prepare(
+            target.conninfo(database),
+            target.login,
+            database=database,
+            roles=plan.roles,
+            extensions=plan.extensions,
+            allowed=settings.allowed_extensions,
+            may_create_schemas=plan.format is not DumpFormat.PLAIN,
+        )
+    except ExtensionRefused as refused:
+        raise DrillFailed("restore", str(refused)) from None
+    except psycopg.Error as error:
+        raise RestoreSetupError(
+            f"drill could not prepare the scratch database for the restore role: {error}"
+        ) from None
+    target.adopt_roles(prepared.stand_ins)
+    _hand_over(download_dir, account)
+    box = Box.make(
+        download_dir / "home",
+        account,
+        isolate_network=settings.engine is RestoreEngine.EMBEDDED,
+        bin_dir=binaries.bin_dir,
+    )
+    arguments = pgrestore.command(
+        binaries,
+        plan.format,
+        plan.path,
+        database,
+        settings.jobs,
+        use_list=plan.use_list(box.home, prepared.own_schemas),
+    )
+    root = target.disk_root
+    watch = GrowthWatch(root, DiskBudget(root, settings.max_expanded_size)) if root is not None else None
+    try:
+        restored = pgrestore.run(
+            arguments, box, target.env(target.login), timeout=settings.timeout.total_seconds(), watch=watch
+        )
+    except pgrestore.RestoreFailed as failure:
+        reason = str(failure)
+        if any(sign in reason for sign in _ENDS_EARLY):
+            reason = f"the dump ends early (a truncated upload?): {reason}"
+        raise DrillFailed("restore", reason) from None
+    return database, restored
 
 
 def drill_database(
@@ -126,11 +212,13 @@ def drill_database(
         return DrillOutcome(source.target.name, snapshot, timings=Timings(**timings), **fields)
 
     work_dir = settings.work_dir
+    server_account(settings.run_as)  # as root, a missing user is a setup error before any download
     with ExitStack() as stack:
         download_dir = Path(
             stack.enter_context(tempfile.TemporaryDirectory(prefix=FETCH_PREFIX, dir=work_dir))
         )
         mark_owned(download_dir)  # a SIGKILLed run's download is swept at the next start
+        budget = DiskBudget(download_dir, settings.max_expanded_size)
         store = open_store(source.target, environ)
         stack.callback(store.close)
         scratch = scratch_for(settings, binaries, environ, keep)
@@ -141,7 +229,9 @@ def drill_database(
                 else None
             )
             try:
-                fetched: Fetched = fetch(store, snapshot, download_dir, expected=sidecar, progress=advance)
+                fetched: Fetched = fetch(
+                    store, snapshot, download_dir, expected=sidecar, progress=advance, budget=budget
+                )
             except _DUMP_PROBLEMS as problem:
                 return outcome(failed_stage="fetch", failure=f"{snapshot.key}: {problem}")
             finally:
@@ -158,32 +248,27 @@ def drill_database(
         if refusal:
             return outcome(failed_stage="format", failure=refusal, **described)
 
-        database = target.database_for(facts.database.name)
-        if fetched.info.format is DumpFormat.PLAIN and settings.engine is RestoreEngine.EMBEDDED:
-            _create_roles(target, pgrestore.roles_named(fetched.path))
         try:
-            restored = pgrestore.run(
-                binaries,
-                fetched.info.format,
+            database, restored = restore_into(
+                target,
                 fetched.path,
-                database,
-                target.env(),
-                jobs=settings.jobs,
-                timeout=settings.timeout.total_seconds(),
+                fetched.info,
+                facts.database.name,
+                download_dir=download_dir,
+                settings=settings,
+                binaries=binaries,
             )
-        except pgrestore.RestoreFailed as failure:
-            reason = str(failure)
-            if any(sign in reason for sign in _ENDS_EARLY):
-                reason = f"the dump ends early (a truncated upload?): {reason}"
-            return outcome(failed_stage="restore", failure=reason, **described)
+        except DrillFailed as failed:
+            return outcome(failed_stage=failed.stage, failure=failed.reason, **described)
         timings["restore_seconds"] = restored.seconds
 
         verify_started = time.monotonic()
         verification = verify(
-            target.conninfo(database),
+            target.conninfo(database, target.login),
             facts.database,
             jobs=settings.jobs,
             heapallindexed=settings.heapallindexed,
+            statement_timeout=settings.timeout.total_seconds(),
         )
         timings["verify_seconds"] = time.monotonic() - verify_started
         return outcome(

@@ -6,16 +6,21 @@ WAL, no autovacuum), and on exit stops it and deletes the dir: after success, an
 Ctrl-C, or SIGTERM turned into SystemExit. An owner marker in the dir lets ``sweep_stale``
 (drill.restore.owners) tell a dead owner's leftovers from a live run's.
 
-initdb and postgres refuse to run as root, so when drill is root they run as ``run_as``.
+initdb and postgres refuse to run as root, so when drill is root they run as ``run_as``. The
+server runs in the box (drill.restore.box): a clean environment, and where the kernel allows it a
+network namespace with no network; whatever of it survives its stop is killed by the box's marker.
+The restore itself connects as the restore role (drill.restore.access), never as ``drill``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import secrets
 import shlex
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -24,19 +29,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Protocol
+from typing import IO
 
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from drill.restore.access import Login, create_login
 from drill.restore.binaries import PgBinaries, RestoreSetupError
+from drill.restore.box import Box, Network
 from drill.restore.owners import PREFIX, write_marker
 from drill.restore.processes import postmaster_status, signals_deferred, stop_postmaster_of, stop_server
 from drill.restore.server_account import ServerIds, server_account, server_env, user_note
+from drill.restore.target import ScratchTarget
 
 __all__ = ["TUNING", "ScratchCluster", "ScratchServer", "ScratchTarget"]
-SUPERUSER = "drill"
+# The cluster's superuser is named anew for each cluster: a plain dump names the roles that own its
+# objects, and one that named the scratch superuser would need it lent to the restore role.
+SUPERUSER_PREFIX = "drill_"
+RESTORE_LOGIN = Login.new("drill_restore", with_password=False)
 _LOG_TAIL_LINES = 25
 _INITDB_TIMEOUT_SECONDS = 120.0
 _RESERVED_DATABASES = frozenset({"postgres", "template0", "template1"})
@@ -59,28 +70,11 @@ TUNING: Mapping[str, str] = {
     "max_wal_size": "8GB",
     "checkpoint_timeout": "1d",
     "logging_collector": "off",
-    "log_min_messages": "warning",
+    # The log is written on the snapshot's behalf: a dump raising warnings in a loop, or a statement
+    # of a gigabyte that fails, must not fill the disk through it. Start-up failures are FATAL.
+    "log_min_messages": "fatal",
+    "log_min_error_statement": "panic",
 }
-
-
-class ScratchTarget(Protocol):
-    """Where a drill restores into: a throwaway cluster, or one database on an existing server."""
-
-    def conninfo(self, dbname: str = "postgres") -> str:
-        """A libpq keyword string for psycopg; may hold a password, so never log it."""
-        ...
-
-    def env(self) -> dict[str, str]:
-        """Variables that point client programs (pg_restore, psql) at the server."""
-        ...
-
-    def database_for(self, name: str) -> str:
-        """Create a fresh database for the drill of database ``name`` and return its name."""
-        ...
-
-    def connect_hint(self, dbname: str | None = None) -> str:
-        """How a person connects to what was kept, and how to get rid of it."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -95,21 +89,33 @@ class ScratchServer:
     pid: int
     binaries: PgBinaries
     run_as: str | None = None  # the OS user the server runs as, when drill is root
-    user: str = SUPERUSER
+    user: str = SUPERUSER_PREFIX + "admin"  # the cluster's superuser; ScratchCluster names it anew
+    network: Network = Network.HOST  # where the server and the client programs run
+    login: Login = RESTORE_LOGIN
 
-    def conninfo(self, dbname: str = "postgres") -> str:
-        return make_conninfo("", host=self.host, port=self.port, user=self.user, dbname=dbname)
+    @property
+    def disk_root(self) -> Path:
+        return self.root
 
-    def env(self) -> dict[str, str]:
-        return {"PGHOST": self.host, "PGPORT": str(self.port), "PGUSER": self.user}
+    def conninfo(self, dbname: str = "postgres", login: Login | None = None) -> str:
+        user = login.role if login is not None else self.user
+        return make_conninfo("", host=self.host, port=self.port, user=user, dbname=dbname)
+
+    def env(self, login: Login | None = None) -> dict[str, str]:
+        user = login.role if login is not None else self.user
+        return {"PGHOST": self.host, "PGPORT": str(self.port), "PGUSER": user}
 
     def create_database(self, name: str) -> None:
         with psycopg.connect(self.conninfo(), autocommit=True) as connection:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
+    def adopt_roles(self, roles: tuple[str, ...]) -> None:
+        """Nothing to do: the roles go with the cluster."""
+
     def database_for(self, name: str) -> str:
         """``name`` itself, which reads best in a kept cluster; ``name_2`` and on if it is taken."""
         base = name[:_MAX_IDENTIFIER]
+        create_login(self.conninfo(), self.login)
         with psycopg.connect(self.conninfo(), autocommit=True) as connection:
             existing = {row[0] for row in connection.execute("SELECT datname FROM pg_database")}
             candidate, number = base, 1
@@ -117,7 +123,11 @@ class ScratchServer:
                 number += 1
                 suffix = f"_{number}"
                 candidate = base[: _MAX_IDENTIFIER - len(suffix)] + suffix
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(candidate)))
+            connection.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                    sql.Identifier(candidate), sql.Identifier(self.login.role)
+                )
+            )
         return candidate
 
     def connect_hint(self, dbname: str | None = None) -> str:
@@ -156,11 +166,13 @@ class ScratchCluster:
     keep: bool = False
     settings: Mapping[str, str] = field(default_factory=dict)  # added to, or overriding, TUNING
     start_timeout: float = 60.0
+    isolate_network: bool = True  # where the kernel allows it (drill.restore.box)
     timings: dict[str, float] = field(default_factory=dict, init=False)
     server: ScratchServer | None = field(default=None, init=False)
     _root: Path | None = field(default=None, init=False, repr=False)
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _log: IO[bytes] | None = field(default=None, init=False, repr=False)
+    _box: Box | None = field(default=None, init=False, repr=False)
 
     def __enter__(self) -> ScratchServer:
         if self._root is not None:
@@ -204,11 +216,12 @@ class ScratchCluster:
                 f"Cannot create the scratch cluster's directory under {parent}: {error}."
             ) from None
 
+        superuser = f"{SUPERUSER_PREFIX}{secrets.token_hex(4)}"
         initdb = (
             str(self.binaries.tool("initdb")),
             "--auth=trust",
             "--no-sync",
-            f"--username={SUPERUSER}",
+            f"--username={superuser}",
             "--encoding=UTF8",
             "--locale=C",
             f"--pgdata={data_dir}",
@@ -251,20 +264,17 @@ class ScratchCluster:
 
         start_began = time.monotonic()
         try:
-            self._process = subprocess.Popen(
+            self._box = box = Box.make(
+                root / "home", account, isolate_network=self.isolate_network, bin_dir=self.binaries.bin_dir
+            )
+            # Its own session: Ctrl-C in the terminal reaches drill, which then stops the server
+            # in order, instead of the server dying under a restore that is still running.
+            self._process = box.popen(
                 (str(self.binaries.tool("postgres")), "-D", str(data_dir)),
-                stdin=subprocess.DEVNULL,
+                {"TZ": server_env(account)["TZ"]},
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
-                # Its own session: Ctrl-C in the terminal reaches drill, which then stops the server
-                # in order, instead of the server dying under a restore that is still running.
-                start_new_session=True,
                 cwd=root,
-                env=server_env(account),
-                umask=0o077,
-                user=ids.user,
-                group=ids.group,
-                extra_groups=ids.groups,
             )
         except (OSError, subprocess.SubprocessError) as error:
             raise RestoreSetupError(f"postgres could not start{user_note(account)}: {error}.") from None
@@ -280,6 +290,8 @@ class ScratchCluster:
             pid=self._process.pid,
             binaries=self.binaries,
             run_as=account.pw_name if account is not None else None,
+            user=superuser,
+            network=box.network,
         )
 
     def _wait_until_ready(self, data_dir: Path, log_path: Path, socket_path: Path) -> None:
@@ -305,7 +317,12 @@ class ScratchCluster:
         stop_began = time.monotonic()
         if self._process is not None:
             stop_server(self._process.pid, self._process)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._process.pid, signal.SIGKILL)  # what the server left in its group
             self._process = None
+        if self._box is not None:
+            self._box.sweep()  # and what left the group, by the box's marker
+            self._box = None
         elif self._root is not None:
             # A start that failed after postgres forked but before Popen returned: unlikely, but
             # the pid file says whether a postmaster is there.

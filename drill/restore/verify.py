@@ -1,5 +1,15 @@
 """Integrity verification of a restored database: amcheck, row counts, queries, sequences, data age.
 
+It runs as the restore role (drill.restore.access), never as a superuser, in a database whose
+functions, operators and views the snapshot chose. So every session pins ``search_path`` to
+``pg_catalog, pg_temp`` (a client option, which outranks the database's own settings) and names
+every relation with its schema: no name resolves to something the dump defined, and drill's own
+queries (the catalogue reads, row counts of ordinary tables, sequences against integer columns,
+the newest timestamp) call no function of the dump's. amcheck does, where an index's expressions
+or operator class are the dump's: that is what checking such an index means, and it runs in the
+restore role under a statement timeout. The configured integrity queries are the operator's SQL:
+they run in the restore role too, with ``public`` after ``pg_catalog`` on their search_path.
+
 The independent statements run on ``jobs`` connections at once (one per core is the useful
 bound), because verification is part of the measured recovery time.
 """
@@ -17,13 +27,15 @@ from psycopg import sql
 
 from drill.config import Database
 from drill.facts import IndexVerdict, QueryVerdict, SequenceVerdict, TableRows, Verification
+from drill.restore.access import pinned
 
 T = TypeVar("T")
 
 _TABLES = """
 SELECT n.nspname, c.relname
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+WHERE c.relkind = 'r' AND c.relpersistence <> 't'
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
 ORDER BY 1, 2
 """
 
@@ -41,7 +53,8 @@ ORDER BY 1
 """
 
 # Sequences owned by a column (serial, or identity): they must not be behind the column's maximum.
-# A descending sequence counts down past the column's minimum instead: not compared.
+# A descending sequence counts down past the column's minimum instead: not compared. Only integer
+# columns: max() over a type of the dump's would call its comparison function.
 _OWNED_SEQUENCES = """
 SELECT sn.nspname, s.relname, tn.nspname, t.relname, a.attname
 FROM pg_class s
@@ -52,17 +65,39 @@ JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass
 JOIN pg_class t ON t.oid = d.refobjid
 JOIN pg_namespace tn ON tn.oid = t.relnamespace
 JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+    AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
 JOIN pg_namespace n ON n.oid = s.relnamespace
 WHERE s.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
 ORDER BY 1, 2
 """
+
+# amcheck's function, found by its membership of the extension: a function of the same name the
+# dump made is never called.
+_AMCHECK = """
+SELECT n.nspname FROM pg_proc p
+JOIN pg_namespace n ON n.oid = p.pronamespace
+JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'amcheck'
+WHERE p.proname = 'bt_index_check' AND p.pronargs = 2
+"""
+# What a recovery point column must be: a column of an ordinary or partitioned table (a view could
+# call anything), of a timestamp type. No row for a relation that is not there; no type for a column
+# that is not.
+_TIME_COLUMN = """
+SELECT c.relkind, format_type(a.atttypid, NULL) FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped
+WHERE n.nspname = %s AND c.relname = %s
+"""
+_TIME_TYPES = frozenset({"timestamp with time zone", "timestamp without time zone"})
+_QUERY_PATH = "SET LOCAL search_path = pg_catalog, public, pg_temp"
 
 
 class _Connections:
     """One connection per worker thread, opened on first use, all closed at the end."""
 
     def __init__(self, conninfo: str) -> None:
-        self.conninfo = conninfo
+        self.conninfo = conninfo  # already pinned
         self.opened: list[psycopg.Connection[Any]] = []
 
     def open(self) -> psycopg.Connection[Any]:
@@ -110,11 +145,14 @@ def _count(schema: str, table: str) -> Callable[[psycopg.Connection[Any]], Table
 
 
 def _check_index(
-    index: str, table: str, heapallindexed: bool
+    amcheck: str | None, index: str, table: str, heapallindexed: bool
 ) -> Callable[[psycopg.Connection[Any]], IndexVerdict]:
     def task(connection: psycopg.Connection[Any]) -> IndexVerdict:
+        if amcheck is None:
+            return IndexVerdict(index, table, "amcheck is not installed in the restored database")
+        check = sql.SQL("SELECT {}.bt_index_check(%s::regclass, %s)").format(sql.Identifier(amcheck))
         try:
-            connection.execute("SELECT bt_index_check(%s::regclass, %s)", (index, heapallindexed))
+            connection.execute(check, (index, heapallindexed))
         except psycopg.Error as error:
             return IndexVerdict(index, table, _first_line(error))
         return IndexVerdict(index, table, None)
@@ -125,7 +163,9 @@ def _check_index(
 def _run_query(name: str, query: str, expect: str) -> Callable[[psycopg.Connection[Any]], QueryVerdict]:
     def task(connection: psycopg.Connection[Any]) -> QueryVerdict:
         try:
-            value = _scalar(connection, query)
+            with connection.transaction():
+                connection.execute(_QUERY_PATH)
+                value = _scalar(connection, query)
         except psycopg.Error as error:
             return QueryVerdict(name, expect, None, _first_line(error))
         try:
@@ -166,12 +206,24 @@ def _check_sequence(
 
 def _newest(column: str) -> Callable[[psycopg.Connection[Any]], tuple[datetime | None, str | None]]:
     *relation, name = column.split(".")
+    schema, table = relation if len(relation) == 2 else ("public", relation[-1])
 
     def task(connection: psycopg.Connection[Any]) -> tuple[datetime | None, str | None]:
+        found = connection.execute(_TIME_COLUMN, (name, schema, table)).fetchone()
+        if found is None:
+            return None, f'{column}: relation "{schema}.{table}" does not exist'
+        if found[0] not in ("r", "p"):
+            return None, f"{column}: {schema}.{table} is not a table, and drill reads only tables"
+        if found[1] is None:
+            return None, f'{column}: column "{name}" does not exist'
+        if found[1] not in _TIME_TYPES:
+            return None, f"{column} holds {found[1]}, not a timestamp"
         try:
             value = _scalar(
                 connection,
-                sql.SQL("SELECT max({}) FROM {}").format(sql.Identifier(name), sql.Identifier(*relation)),
+                sql.SQL("SELECT max({}) FROM {}.{}").format(
+                    sql.Identifier(name), sql.Identifier(schema), sql.Identifier(table)
+                ),
             )
         except psycopg.Error as error:
             return None, f"{column}: {_first_line(error)}"
@@ -188,16 +240,28 @@ def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-def verify(conninfo: str, database: Database, *, jobs: int = 2, heapallindexed: bool = False) -> Verification:
-    """Verify the restored database; problems found are data in the result, never exceptions."""
+def verify(
+    conninfo: str,
+    database: Database,
+    *,
+    jobs: int = 2,
+    heapallindexed: bool = False,
+    statement_timeout: float | None = None,
+) -> Verification:
+    """Verify the restored database as the role ``conninfo`` logs in as (the restore role).
+
+    Problems found are data in the result, never exceptions. ``statement_timeout`` (seconds)
+    bounds each statement: amcheck may call the dump's functions, which may never return.
+    """
+    conninfo = pinned(conninfo, statement_timeout)
     with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute("CREATE EXTENSION IF NOT EXISTS amcheck")
+        amcheck = _scalar(connection, _AMCHECK)
         tables = connection.execute(_TABLES).fetchall()
         indexes = connection.execute(_BTREE_INDEXES).fetchall()
         sequences = connection.execute(_OWNED_SEQUENCES).fetchall()
 
     counts = [_count(schema, table) for schema, table in tables]
-    index_checks = [_check_index(index, table, heapallindexed) for index, table in indexes]
+    index_checks = [_check_index(amcheck, index, table, heapallindexed) for index, table in indexes]
     queries = [_run_query(query.name, query.sql, query.expect) for query in database.checks]
     sequence_checks = [_check_sequence(tuple(row)) for row in sequences]
     newest = [_newest(column) for column in database.recovery_point_columns]

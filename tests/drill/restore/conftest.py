@@ -16,12 +16,20 @@ import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from drill.config import RestoreSettings, TargetType
 from drill.restore.binaries import PgBinaries, RestoreSetupError, find_binaries
+from drill.restore.bounds import DiskBudget
+from drill.restore.fetch import Fetched, fetch
+from drill.restore.runner import restore_into
 from drill.restore.scratch import ScratchCluster, ScratchServer
+from drill.storage.filesystem import FilesystemStore
+from tests import factories
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -136,6 +144,66 @@ class Owner:
             if stream is not None:
                 stream.close()
         return status
+
+
+def handed_over(path: Path, parent: Path) -> Path:
+    """A copy of ``path`` (a file, or a directory dump) alone in a fresh dir under ``parent``, as a
+    download dir holds a dump; the dir can be reached by the scratch OS user."""
+    into = Path(tempfile.mkdtemp(dir=parent))
+    into.chmod(0o755)
+    copy = into / path.name
+    if path.is_dir():
+        shutil.copytree(path, copy)
+    else:
+        shutil.copyfile(path, copy)
+    return copy
+
+
+def fetch_local(file: Path, parent: Path, budget: DiskBudget | None = None) -> Fetched:
+    """``file`` fetched as the runner fetches a snapshot (unwrapped, unpacked, within ``budget``),
+    from a filesystem target, into a fresh download dir under ``parent``."""
+    store = FilesystemStore(factories.target(type=TargetType.FILESYSTEM, path=str(file.parent)))
+    snapshot = store.stat(file.name)
+    assert snapshot is not None
+    destination = Path(tempfile.mkdtemp(dir=parent))
+    destination.chmod(0o755)
+    return fetch(store, snapshot, destination, budget=budget)
+
+
+@dataclass(frozen=True)
+class Scratch:
+    """The module's scratch cluster, and a restore into it as the runner restores."""
+
+    server: ScratchServer
+    binaries: PgBinaries
+    directory: Path
+
+    def restore(self, snapshot: Path, name: str, **settings: Any) -> str:
+        """Fetch ``snapshot`` and restore it as the runner does; DrillFailed when the snapshot fails."""
+        fetched = fetch_local(snapshot, self.directory)
+        download_dir = fetched.path.parents[1] if fetched.info.tarred_directory else fetched.path.parent
+        database, _ = restore_into(
+            self.server,
+            fetched.path,
+            fetched.info,
+            name,
+            download_dir=download_dir,
+            settings=RestoreSettings(work_dir=str(self.directory), **settings),
+            binaries=self.binaries,
+        )
+        return database
+
+
+@pytest.fixture(scope="module")
+def scratch(pg_binaries: PgBinaries) -> Iterator[Scratch]:
+    """One scratch cluster for a module, in a dir the scratch OS user can reach."""
+    parent = Path(tempfile.mkdtemp(prefix="drill-test-"))
+    parent.chmod(0o755)
+    try:
+        with ScratchCluster(pg_binaries, work_dir=parent) as running:
+            yield Scratch(running, pg_binaries, parent)
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 def wait_until(condition: object, timeout: float = 10.0) -> bool:

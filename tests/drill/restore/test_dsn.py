@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,17 +14,22 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from drill.config import RestoreEngine, RestoreSettings
 from drill.restore import dsn as dsn_module
 from drill.restore.binaries import PgBinaries, RestoreSetupError
 from drill.restore.dsn import DsnScratch
+from drill.restore.runner import restore_into
 from drill.restore.scratch import ScratchServer, ScratchTarget
-from tests.drill.restore.conftest import wait_until
+from drill.restore.verify import verify
+from tests import factories
+from tests.drill.restore.conftest import fetch_local, wait_until
+from tests.pg_dumps import dumps_for
 
 PASSWORD = "correct horse 'battery' staple"
 
 
 def dsn_for(server: ScratchServer, **extra: str) -> str:
-    return psycopg.conninfo.make_conninfo("", host=server.host, port=server.port, user="drill", **extra)
+    return psycopg.conninfo.make_conninfo("", host=server.host, port=server.port, user=server.user, **extra)
 
 
 def databases(server: ScratchServer) -> set[str]:
@@ -32,20 +39,25 @@ def databases(server: ScratchServer) -> set[str]:
 
 @pytest.fixture(scope="module")
 def password_role(existing_server: ScratchServer) -> Iterator[str]:
-    """A role that must give a password over the socket, as on a real shared server."""
+    """A role that must give a password over the socket, as on a real shared server; so must the
+    restore roles drill creates (only the server's own superuser logs in without one)."""
     hba = existing_server.data_dir / "pg_hba.conf"
-    hba.write_text("local all secretive scram-sha-256\n" + hba.read_text())
+    hba.write_text(f"local all {existing_server.user} trust\nlocal all all scram-sha-256\n" + hba.read_text())
     with psycopg.connect(existing_server.conninfo(), autocommit=True) as connection:
         connection.execute(
-            sql.SQL("CREATE ROLE secretive LOGIN CREATEDB PASSWORD {}").format(sql.Literal(PASSWORD))
+            sql.SQL("CREATE ROLE secretive LOGIN CREATEDB CREATEROLE PASSWORD {}").format(
+                sql.Literal(PASSWORD)
+            )
         )
-        connection.execute("CREATE ROLE nocreate LOGIN")
+        connection.execute(sql.SQL("CREATE ROLE nocreate LOGIN PASSWORD {}").format(sql.Literal(PASSWORD)))
         connection.execute("SELECT pg_reload_conf()")
 
     def password_required() -> bool:
         try:
             psycopg.connect(
-                dsn_for(existing_server, dbname="postgres").replace("user=drill", "user=secretive")
+                dsn_for(existing_server, dbname="postgres").replace(
+                    f"user={existing_server.user}", "user=secretive"
+                )
             ).close()
         except psycopg.OperationalError:
             return True
@@ -64,7 +76,7 @@ def test_creates_a_new_database_and_drops_it_on_exit(
         name = scratch.database_for("Sales-EU.prod")
         assert re.fullmatch(r"drill_sales_eu_prod_\d{14}_[0-9a-f]{6}", name)
         assert target.database == name
-        with psycopg.connect(scratch.conninfo(name), autocommit=True) as connection:
+        with psycopg.connect(scratch.conninfo(name, scratch.login), autocommit=True) as connection:
             connection.execute("CREATE TABLE restored (id int)")
         result = subprocess.run(
             (
@@ -75,14 +87,22 @@ def test_creates_a_new_database_and_drops_it_on_exit(
                 "-c",
                 "SELECT count(*) FROM restored",
             ),
-            env={"PATH": os.environ["PATH"], **scratch.env()},
+            env={"PATH": os.environ["PATH"], **scratch.env(scratch.login)},
             capture_output=True,
             text=True,
             check=False,
         )
         assert (result.returncode, result.stdout.strip()) == (0, "0"), result.stderr
         assert name in databases(existing_server)
+        assert roles(existing_server) >= {scratch.login.role, scratch.login.group}
     assert databases(existing_server) == before
+    # The restore role and its group are the drill's, and go with it.
+    assert not roles(existing_server) & {scratch.login.role, scratch.login.group}
+
+
+def roles(server: ScratchServer) -> set[str]:
+    with psycopg.connect(server.conninfo()) as connection:
+        return {row[0] for row in connection.execute("SELECT rolname FROM pg_roles")}
 
 
 def test_drops_even_when_the_body_fails_with_clients_still_connected(existing_server: ScratchServer) -> None:
@@ -130,18 +150,21 @@ def test_refuses_when_the_new_name_already_exists_and_leaves_it_alone(
     assert taken in databases(existing_server)
 
 
-def test_password_travels_in_the_environment_and_nowhere_else(
+def test_client_programs_get_the_restore_roles_password_never_the_dsns(
     existing_server: ScratchServer, password_role: str, pg_binaries: PgBinaries
 ) -> None:
     dsn = dsn_for(existing_server, dbname="postgres", password=PASSWORD).replace(
-        "user=drill", f"user={password_role}"
+        f"user={existing_server.user}", f"user={password_role}"
     )
     scratch = DsnScratch(dsn, keep=True)
     with scratch as target:
         name = target.database_for("billing")
-        environment = target.env()
-        assert environment["PGPASSWORD"] == PASSWORD
-        assert environment["PGUSER"] == password_role
+        environment = target.env(target.login)
+        # pg_restore and psql run what the snapshot says: they log in as the restore role, with a
+        # password made for this drill, and never hold the DSN's.
+        assert environment["PGUSER"] == target.login.role != password_role
+        assert environment["PGPASSWORD"] == target.login.password
+        assert PASSWORD not in environment.values()
         command = (
             str(pg_binaries.tool("psql")),
             "--no-psqlrc",
@@ -158,7 +181,7 @@ def test_password_travels_in_the_environment_and_nowhere_else(
             text=True,
             check=False,
         )
-        assert (result.returncode, result.stdout.strip()) == (0, password_role), result.stderr
+        assert (result.returncode, result.stdout.strip()) == (0, target.login.role), result.stderr
     hint = scratch.connect_hint(name)
     assert name in databases(existing_server)  # keep=True: left for inspection
     for shown in (hint, repr(scratch)):
@@ -166,12 +189,16 @@ def test_password_travels_in_the_environment_and_nowhere_else(
     # Following the hint drops it.
     with psycopg.connect(target.conninfo(), autocommit=True) as connection:
         connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+        for role in (target.login.group, target.login.role):  # --keep leaves the roles too
+            connection.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
 
 
 def test_a_wrong_password_is_a_setup_error_that_does_not_echo_it(
     existing_server: ScratchServer, password_role: str
 ) -> None:
-    dsn = dsn_for(existing_server, password="hunter2-wrong").replace("user=drill", f"user={password_role}")
+    dsn = dsn_for(existing_server, password="hunter2-wrong").replace(
+        f"user={existing_server.user}", f"user={password_role}"
+    )
     with pytest.raises(RestoreSetupError) as raised, DsnScratch(dsn):
         pass
     assert "password authentication failed" in str(raised.value)
@@ -188,17 +215,59 @@ def test_a_malformed_dsn_is_refused_without_showing_it() -> None:
 def test_an_unreachable_server_is_a_setup_error(tmp_path: Path) -> None:
     with (
         pytest.raises(RestoreSetupError, match=r"Cannot connect to the scratch server"),
-        DsnScratch(f"host={tmp_path} port=5999 user=drill connect_timeout=2"),
+        DsnScratch(f"host={tmp_path} port=5999 user=someone connect_timeout=2"),
     ):
         pass
 
 
-def test_a_role_without_createdb_is_told_to_get_it(
+def test_a_role_without_createdb_and_createrole_is_told_to_get_them(
     existing_server: ScratchServer, password_role: str
 ) -> None:
-    dsn = dsn_for(existing_server).replace("user=drill", "user=nocreate")
+    dsn = dsn_for(existing_server, password=PASSWORD).replace(f"user={existing_server.user}", "user=nocreate")
     with (
         DsnScratch(dsn) as target,
-        pytest.raises(RestoreSetupError, match=r"cannot create databases .* grant it CREATEDB"),
+        pytest.raises(
+            RestoreSetupError, match=r"cannot create the restore role .* needs CREATEDB and CREATEROLE"
+        ),
     ):
         target.database_for("orders")
+
+
+def test_a_plain_dump_restores_through_the_dsn_engine_as_a_restore_role_of_its_own(
+    existing_server: ScratchServer, pg_binaries: PgBinaries, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    dumps = dumps_for(tmp_path_factory)
+    parent = Path(tempfile.mkdtemp(prefix="drill-test-"))
+    parent.chmod(0o755)
+    settings = RestoreSettings(
+        engine=RestoreEngine.DSN, dsn_env="DRILL_TEST_DSN", dsn_is_scratch=True, work_dir=str(parent)
+    )
+    before = roles(existing_server)
+    try:
+        with DsnScratch(dsn_for(existing_server)) as target:
+            fetched = fetch_local(dumps.plain, parent)
+            database, _ = restore_into(
+                target,
+                fetched.path,
+                fetched.info,
+                "billing",
+                download_dir=fetched.path.parent,
+                settings=settings,
+                binaries=pg_binaries,
+            )
+            found = verify(target.conninfo(database, target.login), factories.database("billing"))
+            with psycopg.connect(existing_server.conninfo(database)) as connection:
+                owner = connection.execute(
+                    "SELECT tableowner FROM pg_tables WHERE tablename = 'orders'"
+                ).fetchone()
+            made = roles(existing_server) - before
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+    assert {table.table: table.rows for table in found.tables} == {
+        "public.customers": 500,
+        "public.orders": 3000,
+    }
+    assert owner == ("postgres",)  # a stand-in, made for this drill
+    assert made == {target.login.role, target.login.group, "postgres"}
+    assert roles(existing_server) == before  # the restore role and the stand-in went with the database

@@ -1,4 +1,5 @@
-"""pg_restore and psql into a real scratch cluster: the command lines, roles of plain dumps, failures.
+"""pg_restore and psql into a real scratch cluster, in the box, as the restore role: the command
+lines, roles of plain dumps, failures.
 
 The dumps are real pg_dump output (tests/pg_dumps.py); one scratch cluster serves the module, and
 each test restores into a database of its own.
@@ -18,12 +19,18 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from drill.config import RestoreSettings
 from drill.restore import pgrestore
+from drill.restore.access import prepare
 from drill.restore.binaries import PgBinaries
-from drill.restore.formats import DumpFormat
-from drill.restore.pgrestore import Restored, RestoreFailed, command, roles_named
+from drill.restore.box import Box
+from drill.restore.formats import DumpFormat, detect
+from drill.restore.pgrestore import Restored, RestoreFailed, command
+from drill.restore.plain import roles_named
+from drill.restore.runner import restore_into
 from drill.restore.scratch import ScratchCluster, ScratchServer
-from tests.drill.restore.conftest import processes_mentioning, wait_until
+from drill.restore.server_account import server_account
+from tests.drill.restore.conftest import handed_over, processes_mentioning, wait_until
 from tests.pg_dumps import Dumps, dumps_for
 
 # Objects that name roles in every way pg_dump writes them: owners, grants (to a name that must
@@ -77,10 +84,6 @@ def server(pg_binaries: PgBinaries, scratch_dir: Path) -> Iterator[ScratchServer
         yield running
 
 
-def fresh_database(server: ScratchServer, name: str) -> str:
-    return server.database_for(name)
-
-
 def pg_dump(binaries: PgBinaries, server: ScratchServer, database: str, out: Path, *flags: str) -> Path:
     subprocess.run(
         (str(binaries.tool("pg_dump")), *flags, f"--file={out}", f"--dbname={database}"),
@@ -97,12 +100,56 @@ def scalar(server: ScratchServer, database: str, query: str) -> object:
     return None if row is None else row[0]
 
 
-def create_roles(server: ScratchServer, roles: set[str]) -> None:
-    """What the runner does before a plain restore into a throwaway cluster."""
-    with psycopg.connect(server.conninfo(), autocommit=True) as connection:
-        existing = {row[0] for row in connection.execute("SELECT rolname FROM pg_roles")}
-        for role in sorted(roles - existing):
-            connection.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
+def box_in(scratch_dir: Path, pg_binaries: PgBinaries) -> Box:
+    """The box the runner puts a restore in, in a fresh dir the scratch OS user can reach."""
+    parent = Path(tempfile.mkdtemp(dir=scratch_dir))
+    parent.chmod(0o755)
+    return Box.make(
+        parent / "home", server_account("postgres"), isolate_network=True, bin_dir=pg_binaries.bin_dir
+    )
+
+
+def prepared_database(server: ScratchServer, name: str, roles: frozenset[str] = frozenset()) -> str:
+    """A database owned by the restore role, prepared as the runner prepares it."""
+    database = server.database_for(name)
+    prepare(
+        server.conninfo(database),
+        server.login,
+        database=database,
+        roles=roles,
+        extensions=(),
+        allowed=(),
+        may_create_schemas=True,
+    )
+    return database
+
+
+def run(
+    where: tuple[ScratchServer, PgBinaries, Path],
+    dump_format: DumpFormat,
+    path: Path,
+    database: str,
+    *,
+    timeout: float = 120,
+) -> Restored:
+    """Restore ``path`` in a fresh box into ``database`` on ``where`` (server, binaries, scratch dir)."""
+    server, pg_binaries, scratch_dir = where
+    arguments = command(pg_binaries, dump_format, path, database, 2)
+    return pgrestore.run(
+        arguments, box_in(scratch_dir, pg_binaries), server.env(server.login), timeout=timeout
+    )
+
+
+def restore(server: ScratchServer, pg_binaries: PgBinaries, path: Path, name: str) -> tuple[str, Restored]:
+    """As the runner restores: the dump read, its database prepared, the tool run in the box.
+
+    The dump is copied into a dir of its own first, as a download dir holds one dump.
+    """
+    path = handed_over(path, path.parent)
+    settings = RestoreSettings(work_dir=str(path.parent))
+    return restore_into(
+        server, path, detect(path), name, download_dir=path.parent, settings=settings, binaries=pg_binaries
+    )
 
 
 # The command lines.
@@ -128,123 +175,105 @@ def test_archives_restore_with_pg_restore_in_parallel_where_the_format_allows(
     )
 
 
-def test_plain_sql_restores_with_psql_stopping_at_the_first_error(pg_binaries: PgBinaries) -> None:
+def test_plain_sql_restores_with_psql_behind_a_restrict_of_drills_own(pg_binaries: PgBinaries) -> None:
     arguments = command(pg_binaries, DumpFormat.PLAIN, Path("/dumps/orders.sql"), "orders", 4)
+    again = command(pg_binaries, DumpFormat.PLAIN, Path("/dumps/orders.sql"), "orders", 4)
 
-    assert arguments == (
+    assert arguments[:5] == (
         str(pg_binaries.tool("psql")),
         "--no-psqlrc",
         "--quiet",
         "--set=ON_ERROR_STOP=1",
         "--dbname=orders",
-        "--file=/dumps/orders.sql",
     )
+    # drill's restriction comes before the dump's first byte, with a key made anew each time.
+    assert arguments[5].startswith("--command=\\restrict ") and len(arguments[5]) > 40
+    assert arguments[5] != again[5]
+    assert arguments[6] == "--file=/dumps/orders.sql"
     assert not any(argument.startswith("--jobs") for argument in arguments)
 
 
-# Roles named by plain dumps.
+def test_an_archive_restores_from_a_list_when_drill_leaves_entries_out(pg_binaries: PgBinaries) -> None:
+    arguments = command(
+        pg_binaries, DumpFormat.CUSTOM, Path("/d/x.dump"), "x", 2, use_list=Path("/d/home/restore.list")
+    )
+
+    assert "--use-list=/d/home/restore.list" in arguments
+    assert arguments[-1] == "/d/x.dump"
 
 
-def test_roles_named_finds_every_role_pg_dump_writes_and_the_dump_then_restores(
+# Plain dumps name roles: stand-ins make their ALTER ... OWNER TO work for the restore role.
+
+
+def test_a_plain_dump_naming_roles_restores_as_the_restore_role_with_its_owners(
     pg_binaries: PgBinaries, server: ScratchServer, scratch_dir: Path
 ) -> None:
-    source = fresh_database(server, "roles_source")
+    source = server.database_for("roles_source")
     with psycopg.connect(server.conninfo(source), autocommit=True) as connection:
         connection.execute(_ROLES_SOURCE)
     plain = pg_dump(pg_binaries, server, source, scratch_dir / "roles.sql")
-    # This flag writes SET SESSION AUTHORIZATION 'name' instead of ALTER ... OWNER TO.
-    by_session = pg_dump(
-        pg_binaries, server, source, scratch_dir / "roles-session.sql", "--use-set-session-authorization"
-    )
-    assert "SET SESSION AUTHORIZATION 'app_owner'" in by_session.read_text()
-
     assert roles_named(plain) == _ROLES
-    assert roles_named(by_session) == _ROLES
-
     # As on a fresh scratch cluster: the roles are gone, and come back only from what was found.
     with psycopg.connect(server.conninfo(), autocommit=True) as connection:
         connection.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(source)))
         for role in sorted(_ROLES):
             connection.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
-    create_roles(server, roles_named(plain))
-    database = fresh_database(server, "roles_restored")
-    pgrestore.run(pg_binaries, DumpFormat.PLAIN, plain, database, server.env(), jobs=2, timeout=60)
+
+    database, _ = restore(server, pg_binaries, plain, "roles_restored")
+
     assert scalar(server, database, "SELECT tableowner FROM pg_tables WHERE tablename = 'accounts'") == (
         "app_owner"
     )
     assert scalar(server, database, "SELECT count(*) FROM app.accounts") == 2
-
-
-def test_roles_named_sees_names_across_every_chunk_boundary(tmp_path: Path) -> None:
-    dump = tmp_path / "owners.sql"
-    dump.write_bytes(
-        b"ALTER TABLE public.orders OWNER TO app_owner;\n"
-        b'GRANT SELECT ON TABLE public.orders TO "Report ""Team""";\n'
-        b"GRANT SELECT ON TABLE public.orders TO PUBLIC;\n"
-        b"ALTER DEFAULT PRIVILEGES FOR ROLE auditor GRANT SELECT ON TABLES TO CURRENT_USER;\n"
-        b"GRANT pg_read_all_data TO reader;\n"
-        b"SET SESSION AUTHORIZATION DEFAULT;\n"
-    )
-    expected = {"app_owner", 'Report "Team"', "auditor", "reader"}
-
-    assert roles_named(dump) == expected
-    # Every size cuts some name somewhere; not one may come back truncated ("app_o") or lost.
-    for chunk_size in range(1, dump.stat().st_size + 2):
-        assert roles_named(dump, chunk_size=chunk_size) == expected, chunk_size
-
-
-def test_roles_named_reads_past_lines_longer_than_any_statement(tmp_path: Path) -> None:
-    dump = tmp_path / "big-row.sql"
-    # A COPY row of 200 kB with no line break, then an owner cut by the chunk boundary.
-    dump.write_bytes(
-        b"COPY public.blobs (body) FROM stdin;\n"
-        + b"x" * 200_000
-        + b"\n\\.\nALTER TABLE blobs OWNER TO keeper;\n"
-    )
-
-    for chunk_size in (4096, 65_537, 200_030, 1 << 22):
-        assert roles_named(dump, chunk_size=chunk_size) == {"keeper"}, chunk_size
+    # The stand-ins hold nothing: no login, no attribute, member of nothing but drill's group.
+    with psycopg.connect(server.conninfo(), autocommit=True) as connection:
+        powers = connection.execute(
+            "SELECT bool_or(rolsuper OR rolcanlogin OR rolcreaterole OR rolcreatedb OR rolbypassrls) "
+            "FROM pg_roles WHERE rolname = ANY(%s)",
+            (sorted(_ROLES),),
+        ).fetchone()
+        superuser = connection.execute(
+            "SELECT rolsuper FROM pg_roles WHERE rolname = %s", (server.login.role,)
+        ).fetchone()
+    assert powers == (False,) and superuser == (False,)
 
 
 # Restores into the scratch cluster.
 
 
 @pytest.mark.parametrize("dump_format", list(DumpFormat), ids=lambda f: f.value)
-def test_a_real_dump_restores_in_every_format(
-    dumps: Dumps, pg_binaries: PgBinaries, server: ScratchServer, dump_format: DumpFormat
+def test_a_real_dump_restores_in_every_format_as_the_restore_role(
+    dumps: Dumps, pg_binaries: PgBinaries, server: ScratchServer, scratch_dir: Path, dump_format: DumpFormat
 ) -> None:
-    path = {
+    original = {
         DumpFormat.CUSTOM: dumps.custom,
         DumpFormat.DIRECTORY: dumps.directory,
         DumpFormat.TAR: dumps.tar,
         DumpFormat.PLAIN: dumps.plain,
     }[dump_format]
-    database = fresh_database(server, f"shop_{dump_format.value}")
-    if dump_format is DumpFormat.PLAIN:
-        # The dump's owner: the postgres role of the cluster it came from.
-        assert roles_named(path) == {"postgres"}
-        create_roles(server, roles_named(path))
+    path = handed_over(original, scratch_dir)
 
-    restored = pgrestore.run(pg_binaries, dump_format, path, database, server.env(), jobs=2, timeout=120)
+    database, restored = restore(server, pg_binaries, path, f"shop_{dump_format.value}")
 
-    assert isinstance(restored, Restored)
-    assert restored.command == command(pg_binaries, dump_format, path, database, 2)
+    assert restored.command[0].endswith("psql" if dump_format is DumpFormat.PLAIN else "pg_restore")
     assert 0 < restored.seconds < 120
     assert scalar(server, database, "SELECT count(*) FROM customers") == 500
     assert scalar(server, database, "SELECT count(*) FROM orders") == 3000
     assert scalar(server, database, "SELECT last_value FROM invoice_numbers") == 1234
+    # Archives restore without owners; a plain dump's owner is a stand-in. Neither is a superuser.
+    owner = scalar(server, database, "SELECT tableowner FROM pg_tables WHERE tablename = 'orders'")
+    assert owner == ("postgres" if dump_format is DumpFormat.PLAIN else server.login.role)
 
 
 def test_a_restore_that_fails_half_way_names_the_tool_and_its_errors(
-    dumps: Dumps, pg_binaries: PgBinaries, server: ScratchServer
+    dumps: Dumps, pg_binaries: PgBinaries, server: ScratchServer, scratch_dir: Path
 ) -> None:
-    database = fresh_database(server, "shop_twice")
-    pgrestore.run(pg_binaries, DumpFormat.CUSTOM, dumps.custom, database, server.env(), jobs=2, timeout=120)
+    custom = handed_over(dumps.custom, scratch_dir)
+    database = prepared_database(server, "shop_twice")
+    run((server, pg_binaries, scratch_dir), DumpFormat.CUSTOM, custom, database)
 
     with pytest.raises(RestoreFailed) as failed:
-        pgrestore.run(
-            pg_binaries, DumpFormat.CUSTOM, dumps.custom, database, server.env(), jobs=2, timeout=120
-        )
+        run((server, pg_binaries, scratch_dir), DumpFormat.CUSTOM, custom, database)
 
     message = str(failed.value)
     assert message.startswith("pg_restore exited with status 1: ")
@@ -262,10 +291,10 @@ def test_plain_sql_stops_at_the_first_error(
     script.write_text(
         "CREATE TABLE before_error (x int);\nSELECT 1 / 0;\nCREATE TABLE after_error (x int);\n"
     )
-    database = fresh_database(server, "stops")
+    database = prepared_database(server, "stops")
 
     with pytest.raises(RestoreFailed) as failed:
-        pgrestore.run(pg_binaries, DumpFormat.PLAIN, script, database, server.env(), jobs=2, timeout=60)
+        run((server, pg_binaries, scratch_dir), DumpFormat.PLAIN, script, database, timeout=60)
 
     message = str(failed.value)
     assert message.startswith("psql exited with status 3: ")
@@ -278,10 +307,10 @@ def test_a_dump_that_cannot_be_read_fails_with_the_reason(
     pg_binaries: PgBinaries, server: ScratchServer, scratch_dir: Path
 ) -> None:
     missing = scratch_dir / "gone.dump"
-    database = fresh_database(server, "gone")
+    database = prepared_database(server, "gone")
 
     with pytest.raises(RestoreFailed) as failed:
-        pgrestore.run(pg_binaries, DumpFormat.CUSTOM, missing, database, server.env(), jobs=2, timeout=60)
+        run((server, pg_binaries, scratch_dir), DumpFormat.CUSTOM, missing, database, timeout=60)
 
     assert str(failed.value).startswith("pg_restore exited with status 1: ")
     assert str(missing) in str(failed.value)
@@ -290,28 +319,50 @@ def test_a_dump_that_cannot_be_read_fails_with_the_reason(
 def test_a_timeout_kills_psql(pg_binaries: PgBinaries, server: ScratchServer, scratch_dir: Path) -> None:
     script = scratch_dir / "sleeps-in-psql.sql"
     script.write_text("SELECT pg_sleep(30);\n")
-    database = fresh_database(server, "sleepy")
+    database = prepared_database(server, "sleepy")
 
     started = time.monotonic()
     with pytest.raises(RestoreFailed, match=r"^psql ran longer than the restore timeout of 1s\.$"):
-        pgrestore.run(pg_binaries, DumpFormat.PLAIN, script, database, server.env(), jobs=2, timeout=1)
+        run((server, pg_binaries, scratch_dir), DumpFormat.PLAIN, script, database, timeout=1)
 
     assert time.monotonic() - started < 10
+    assert processes_mentioning(str(script)) == []
+
+
+def test_a_watch_that_finds_a_bound_crossed_stops_the_restore_with_its_reason(
+    pg_binaries: PgBinaries, server: ScratchServer, scratch_dir: Path
+) -> None:
+    script = scratch_dir / "sleeps-until-stopped.sql"
+    script.write_text("SELECT pg_sleep(30);\n")
+    database = prepared_database(server, "watched")
+    arguments = command(pg_binaries, DumpFormat.PLAIN, script, database, 2)
+    calls: list[float] = []
+
+    def watch() -> str | None:
+        calls.append(time.monotonic())
+        return "The restored database grew past the bound." if len(calls) >= 2 else None
+
+    with pytest.raises(RestoreFailed, match=r"^The restored database grew past the bound\.$"):
+        pgrestore.run(
+            arguments, box_in(scratch_dir, pg_binaries), server.env(server.login), timeout=60, watch=watch
+        )
+
+    assert len(calls) == 2
     assert processes_mentioning(str(script)) == []
 
 
 def test_a_timeout_kills_pg_restore_and_its_parallel_workers(
     pg_binaries: PgBinaries, server: ScratchServer, scratch_dir: Path
 ) -> None:
-    source = fresh_database(server, "slow_source")
+    source = server.database_for("slow_source")
     with psycopg.connect(server.conninfo(source), autocommit=True) as connection:
         connection.execute(_SLOW_SOURCE)
     dump = pg_dump(pg_binaries, server, source, scratch_dir / "slow-index.dump", "--format=custom")
-    database = fresh_database(server, "slow_restored")
+    database = prepared_database(server, "slow_restored")
 
     started = time.monotonic()
     with pytest.raises(RestoreFailed, match=r"^pg_restore ran longer than the restore timeout of 2s\.$"):
-        pgrestore.run(pg_binaries, DumpFormat.CUSTOM, dump, database, server.env(), jobs=2, timeout=2)
+        run((server, pg_binaries, scratch_dir), DumpFormat.CUSTOM, dump, database, timeout=2)
 
     assert time.monotonic() - started < 10
     # The worker building the index is a child of pg_restore with the same command line; it must

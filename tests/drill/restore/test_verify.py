@@ -27,6 +27,7 @@ from drill.config import Database, IntegrityQuery, Policy
 from drill.engine import evaluate
 from drill.facts import DrillOutcome, RestoreFacts, Verification
 from drill.model import Finding, Severity, Status
+from drill.restore.access import prepare
 from drill.restore.binaries import PgBinaries
 from drill.restore.scratch import ScratchCluster, ScratchServer
 from drill.restore.verify import verify
@@ -87,15 +88,21 @@ CREATE TABLE notes (id serial PRIMARY KEY, body text);
 """
 
 # pg_amcheck's t/005_opclass_damage.pl: build a btree with one order, then reverse the order.
-_FICKLE = """
+# An operator class needs a superuser (a restore role could not create one); the rest is the
+# restore role's, as a restore leaves it.
+_FICKLE_CLASS = """
 CREATE FUNCTION int4_asc_cmp (a int4, b int4) RETURNS int LANGUAGE sql AS $$
     SELECT CASE WHEN $1 = $2 THEN 0 WHEN $1 > $2 THEN 1 ELSE -1 END; $$;
 CREATE OPERATOR CLASS int4_fickle_ops FOR TYPE int4 USING btree AS
     OPERATOR 1 < (int4, int4), OPERATOR 2 <= (int4, int4), OPERATOR 3 = (int4, int4),
     OPERATOR 4 >= (int4, int4), OPERATOR 5 > (int4, int4), FUNCTION 1 int4_asc_cmp(int4, int4);
+"""
+_FICKLE = """
 CREATE TABLE readings (i int4 PRIMARY KEY);
 INSERT INTO readings SELECT g FROM generate_series(1, 1000) AS g;
 CREATE INDEX readings_fickle ON readings USING btree (i int4_fickle_ops);
+"""
+_FICKLE_TURN = """
 CREATE OR REPLACE FUNCTION int4_asc_cmp (a int4, b int4) RETURNS int LANGUAGE sql AS $$
     SELECT CASE WHEN $1 = $2 THEN 0 WHEN $1 > $2 THEN -1 ELSE 1 END; $$;
 """
@@ -103,23 +110,52 @@ CREATE OR REPLACE FUNCTION int4_asc_cmp (a int4, b int4) RETURNS int LANGUAGE sq
 
 @pytest.fixture(scope="module")
 def server(pg_binaries: PgBinaries) -> Iterator[ScratchServer]:
-    """One scratch cluster for the module, holding the four databases above."""
+    """One scratch cluster for the module, holding the four databases above, each made as a
+    restore makes it: owned by the restore role, prepared by drill, filled by the restore role."""
     parent = Path(tempfile.mkdtemp(prefix="drill-test-"))
     parent.chmod(0o755)  # the postgres user must reach the cluster's dir
     try:
         with ScratchCluster(pg_binaries, work_dir=parent) as running:
-            for name, script in (
-                ("shop", _SHOP),
-                ("counters", _COUNTERS),
-                ("broken", _FICKLE),
-                ("quiet", _QUIET),
+            for name, before, script, after in (
+                ("shop", "", _SHOP, ""),
+                ("counters", "", _COUNTERS, ""),
+                ("broken", _FICKLE_CLASS, _FICKLE, _FICKLE_TURN),
+                ("quiet", "", _QUIET, ""),
             ):
-                running.create_database(name)
-                with psycopg.connect(running.conninfo(name), autocommit=True) as connection:
-                    connection.execute(script)
+                restored(running, name, script, superuser_before=before, superuser_after=after)
             yield running
     finally:
         shutil.rmtree(parent, ignore_errors=True)
+
+
+def restored(
+    server: ScratchServer, name: str, script: str, *, superuser_before: str = "", superuser_after: str = ""
+) -> str:
+    """A database as a restore leaves it: prepared by drill, ``script`` run as the restore role."""
+    database = server.database_for(name)
+    assert database == name
+    prepare(
+        server.conninfo(name),
+        server.login,
+        database=name,
+        roles=(),
+        extensions=(),
+        allowed=(),
+        may_create_schemas=True,
+    )
+    for conninfo, sql_text in (
+        (server.conninfo(name), superuser_before),
+        (server.conninfo(name, server.login), script),
+        (server.conninfo(name), superuser_after),
+    ):
+        if sql_text:
+            with psycopg.connect(conninfo, autocommit=True) as connection:
+                connection.execute(sql_text)
+    return name
+
+
+def as_restore_role(server: ScratchServer, database: str) -> str:
+    return server.conninfo(database, server.login)
 
 
 def shop(**overrides: Any) -> Database:
@@ -135,7 +171,7 @@ def judged(database: Database, found: Verification) -> Finding:
 
 
 def test_counts_the_rows_of_every_table_and_partition(server: ScratchServer) -> None:
-    found = verify(server.conninfo("shop"), shop(), jobs=2)
+    found = verify(as_restore_role(server, "shop"), shop(), jobs=2)
 
     assert {table.table: table.rows for table in found.tables} == {
         "public.customers": 1200,
@@ -152,40 +188,43 @@ def test_counts_the_rows_of_every_table_and_partition(server: ScratchServer) -> 
 def test_every_btree_index_with_storage_is_checked_and_passes(
     server: ScratchServer, heapallindexed: bool
 ) -> None:
-    found = verify(server.conninfo("shop"), shop(), jobs=2, heapallindexed=heapallindexed)
+    found = verify(as_restore_role(server, "shop"), shop(), jobs=2, heapallindexed=heapallindexed)
 
     checked = {index.index: index.table for index in found.indexes}
+    # Every name with its schema: verification resolves no name through a search_path.
     assert checked == {
-        "customers_pkey": "customers",
-        "customers_email_key": "customers",
-        "orders_pkey": "orders",
-        "orders_placed_at": "orders",
+        "public.customers_pkey": "public.customers",
+        "public.customers_email_key": "public.customers",
+        "public.orders_pkey": "public.orders",
+        "public.orders_placed_at": "public.orders",
         'sales."Order Lines_pkey"': 'sales."Order Lines"',
         # The partitioned index itself has no storage (amcheck refuses it); its partitions' do.
-        "events_low_kind_idx": "events_low",
-        "events_high_kind_idx": "events_high",
+        "public.events_low_kind_idx": "public.events_low",
+        "public.events_high_kind_idx": "public.events_high",
     }
     assert [index for index in found.indexes if index.error] == []
     # gin and hash indexes are not btrees: amcheck's bt_index_check does not apply to them.
-    assert not {"customers_tags", "customers_email_hash", "events_kind"} & set(checked)
+    assert not {"public.customers_tags", "public.customers_email_hash", "public.events_kind"} & set(checked)
     assert judged(shop(), found).status is Status.PASS
 
 
 @pytest.mark.parametrize("heapallindexed", [False, True])
 def test_an_index_out_of_order_is_reported_corrupt(server: ScratchServer, heapallindexed: bool) -> None:
-    found = verify(server.conninfo("broken"), factories.database("broken"), heapallindexed=heapallindexed)
+    found = verify(
+        as_restore_role(server, "broken"), factories.database("broken"), heapallindexed=heapallindexed
+    )
 
     verdicts = {index.index: index.error for index in found.indexes}
-    assert verdicts["readings_pkey"] is None
-    assert verdicts["readings_fickle"] is not None
-    assert "item order invariant violated" in verdicts["readings_fickle"]
-    assert "\n" not in verdicts["readings_fickle"]  # the first line only
+    assert verdicts["public.readings_pkey"] is None
+    assert verdicts["public.readings_fickle"] is not None
+    assert "item order invariant violated" in verdicts["public.readings_fickle"]
+    assert "\n" not in verdicts["public.readings_fickle"]  # the first line only
     # Verification went on past the corrupt index.
     assert [(table.table, table.rows) for table in found.tables] == [("public.readings", 1000)]
 
     finding = judged(factories.database("broken"), found)
     assert (finding.status, finding.severity) == (Status.FAIL, Severity.CRITICAL)
-    assert "index readings_fickle on readings is corrupt" in finding.message
+    assert "index public.readings_fickle on public.readings is corrupt" in finding.message
 
 
 def test_queries_pass_fail_and_error_and_every_one_is_run(server: ScratchServer) -> None:
@@ -209,7 +248,7 @@ def test_queries_pass_fail_and_error_and_every_one_is_run(server: ScratchServer)
     )
     database = shop(checks=queries)
 
-    found = verify(server.conninfo("shop"), database, jobs=2)
+    found = verify(as_restore_role(server, "shop"), database, jobs=2)
 
     verdicts = {query.name: (query.expect, query.value, query.error) for query in found.queries}
     assert list(verdicts) == [query.name for query in queries]
@@ -245,7 +284,7 @@ def test_queries_that_all_meet_their_expectation_pass(server: ScratchServer) -> 
             expect="== 0",
         ),
     )
-    found = verify(server.conninfo("shop"), shop(checks=queries), jobs=1)
+    found = verify(as_restore_role(server, "shop"), shop(checks=queries), jobs=1)
 
     assert [(query.name, query.value, query.error) for query in found.queries] == [
         ("has_orders", 3000.0, None),
@@ -256,8 +295,8 @@ def test_queries_that_all_meet_their_expectation_pass(server: ScratchServer) -> 
 
 
 def test_sequences_behind_their_column_are_detected(server: ScratchServer) -> None:
-    sound = verify(server.conninfo("shop"), shop(), jobs=2)
-    found = verify(server.conninfo("counters"), factories.database("counters"), jobs=2)
+    sound = verify(as_restore_role(server, "shop"), shop(), jobs=2)
+    found = verify(as_restore_role(server, "counters"), factories.database("counters"), jobs=2)
 
     assert {s.sequence: (s.column, s.last_value, s.column_max, s.behind) for s in sound.sequences} == {
         "public.customers_id_seq": ("public.customers.id", 1200, 1200, False),
@@ -278,7 +317,7 @@ def test_sequences_behind_their_column_are_detected(server: ScratchServer) -> No
 
 
 def test_recovery_point_is_the_newest_timestamp_of_the_configured_columns(server: ScratchServer) -> None:
-    conninfo = server.conninfo("shop")
+    conninfo = as_restore_role(server, "shop")
 
     # timestamptz: the newest is 12:00 at +02, 10:00 UTC.
     with_zone = verify(conninfo, shop(recovery_point_columns=("orders.placed_at",)))
@@ -300,7 +339,7 @@ def test_recovery_point_is_the_newest_timestamp_of_the_configured_columns(server
 def test_a_missing_column_or_table_is_a_recovery_point_error(server: ScratchServer) -> None:
     columns = ("orders.placed_at", "orders.created", "archive.orders.placed_at", "orders.day")
 
-    found = verify(server.conninfo("shop"), shop(recovery_point_columns=columns), jobs=2)
+    found = verify(as_restore_role(server, "shop"), shop(recovery_point_columns=columns), jobs=2)
 
     # The column that exists still gives the recovery point; every bad one is named.
     assert found.recovery_point == datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
@@ -314,7 +353,9 @@ def test_a_missing_column_or_table_is_a_recovery_point_error(server: ScratchServ
 
 
 def test_an_empty_table_gives_no_recovery_point_and_no_error(server: ScratchServer) -> None:
-    found = verify(server.conninfo("quiet"), factories.database("quiet", recovery_point_columns=("log.at",)))
+    found = verify(
+        as_restore_role(server, "quiet"), factories.database("quiet", recovery_point_columns=("log.at",))
+    )
 
     assert (found.recovery_point, found.recovery_point_error) == (None, None)
     assert [(table.table, table.rows) for table in found.tables] == [("public.log", 0)]
