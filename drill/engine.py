@@ -16,10 +16,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from drill import drill_version, history
+from drill.baseline.model import Approval, Baseline
 from drill.collect import collect
+from drill.collect.capture import capture
 from drill.config import Database, LoadedConfig, RestoreEngine
-from drill.facts import CollectedFacts, DrillOutcome, FactUnavailable, RestoreFacts, Subject
+from drill.facts import (
+    ApprovedBaseline,
+    BaselineState,
+    CollectedFacts,
+    DrillOutcome,
+    FactUnavailable,
+    MissingBaseline,
+    RestoreFacts,
+    Subject,
+    UnusableBaseline,
+)
 from drill.model import (
+    BaselineIdentity,
     ConfigIdentity,
     CouldNotVerify,
     Coverage,
@@ -77,6 +90,7 @@ def _subjects(collected: CollectedFacts, restores: Sequence[RestoreFacts]) -> Ma
         Scope.AGENT_TARGET: collected.agent_targets,
         Scope.VERIFIER_TARGET: collected.verifier_targets,
         Scope.RESTORE: restores,
+        Scope.BASELINE: collected.drift,
     }
 
 
@@ -181,6 +195,38 @@ def coverage(loaded: LoadedConfig, collected: CollectedFacts) -> Coverage:
     )
 
 
+def baseline_identity(state: BaselineState | None) -> BaselineIdentity | None:
+    """What a run records of the baseline it compared with."""
+    if isinstance(state, ApprovedBaseline):
+        approval = state.baseline.approval
+        return BaselineIdentity(state.path, state.sha256, approval.by, approval.at)
+    if isinstance(state, MissingBaseline):
+        return BaselineIdentity(state.path, problem="missing")
+    if isinstance(state, UnusableBaseline):
+        return BaselineIdentity(state.path, state.sha256, problem=state.problem)
+    return None
+
+
+def approve_baseline(
+    loaded: LoadedConfig,
+    *,
+    by: str,
+    concurrency: int = 8,
+    environ: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> Baseline:
+    """Today's configuration as a baseline approved by ``by``: storage and trust are read as
+    ``drill check`` reads them, and nothing is restored."""
+    now = now or datetime.now(UTC)
+    SWITCH.forget_unanswered()
+    collected = collect(
+        loaded.config, now, environ=os.environ if environ is None else environ, concurrency=concurrency
+    )
+    targets, databases, agents = capture(loaded.config, collected)
+    approval = Approval(by, now, drill_version(), str(loaded.path), loaded.sha256)
+    return Baseline(approval, targets, databases, agents)
+
+
 def execute(
     loaded: LoadedConfig,
     *,
@@ -192,7 +238,10 @@ def execute(
     now: datetime | None = None,
     keep: bool = False,
     progress: Progress | None = None,
+    only: frozenset[str] | None = None,
 ) -> DrillRun:
+    """One run: collect, drill when ``phases`` holds the restore phase, and judge; ``only`` narrows
+    the checks to those ids (``drill baseline diff`` runs ``drift`` alone)."""
     started = datetime.now(UTC)
     environ = os.environ if environ is None else environ
     selected = select_databases(loaded, databases)
@@ -204,7 +253,7 @@ def execute(
         concurrency=concurrency,
         databases=selected if databases else None,
     )
-    specs = discover()
+    specs = tuple(spec for spec in discover() if only is None or spec.id in only)
     stopped_during = (
         Phase.POSTURE if SWITCH.stopped is not None or Phase.RESTORE not in phases else Phase.RESTORE
     )
@@ -226,4 +275,5 @@ def execute(
         checks=tuple(spec.info() for spec in specs if spec.phase in phases),
         coverage=coverage(loaded, collected),
         interrupted=Interruption(SWITCH.stopped.signal_name, stopped_during) if SWITCH.stopped else None,
+        baseline=baseline_identity(collected.baseline),
     )

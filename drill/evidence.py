@@ -124,6 +124,11 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"evidence cannot hold a {type(value).__name__}")
 
 
+def plain(value: Any) -> Any:
+    """Any frozen dataclass, and what it holds, as the JSON values evidence is written as."""
+    return _plain(value)
+
+
 # Values JSON holds as they are; checked by exact type first, the commonest case by far.
 _JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 
@@ -158,6 +163,11 @@ def from_json(data: Any, check: str, package: str = "drill.checks") -> Evidence 
     except EvidenceShapeError as error:
         return UnparsedEvidence(data, f"{kind_type.kind} evidence: {error}")
     return evidence
+
+
+def parse_as(hint: Any, value: Any) -> Any:
+    """``value`` read into the type ``hint`` as evidence is read: strictly, or EvidenceShapeError."""
+    return _parser(hint)(value)
 
 
 def _unversioned(data: dict[str, Any], declared: tuple[type[Evidence], ...]) -> Evidence:

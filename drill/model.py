@@ -63,6 +63,7 @@ class Scope(enum.StrEnum):
     AGENT_TARGET = "agent_target"
     VERIFIER_TARGET = "verifier_target"
     RESTORE = "restore"
+    BASELINE = "baseline"  # each target, database and agent of the approved baseline or today's config
 
 
 class Phase(enum.StrEnum):
@@ -252,6 +253,18 @@ class ConfigIdentity:
 
 
 @dataclass(frozen=True)
+class BaselineIdentity:
+    """The approved baseline a run compared with: its file, that file's SHA-256, who approved it and
+    when; or, with ``problem``, why there was none to compare with."""
+
+    path: str
+    sha256: str | None = None  # of the file's bytes; None when there is no file, or it cannot be read
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    problem: str | None = None  # "missing", or why the file cannot be trusted
+
+
+@dataclass(frozen=True)
 class Interruption:
     """A run stopped by SIGTERM or Ctrl-C before it finished: its findings are those reached by then,
     and what was still being read is an ``error`` saying so."""
@@ -281,6 +294,7 @@ class DrillRun:
     checks: tuple[CheckInfo, ...] = ()
     coverage: Coverage = field(default_factory=Coverage)
     interrupted: Interruption | None = None
+    baseline: BaselineIdentity | None = None  # None: a run recorded before baselines existed
 
     @property
     def status(self) -> Status:

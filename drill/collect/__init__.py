@@ -2,8 +2,10 @@
 
 ``storage`` reads each target's posture and snapshot listings, ``history`` each database's last
 clean restore drill on record, ``trust`` asks what every agent's credentials and drill's own could
-do to each cloud target, ``agents`` scans each agent's files for the backup credentials. Backends answer and never call back; every failed read is an
-``Unavailable`` with its reason, so a check reports ``error`` instead of a verdict.
+do to each cloud target, ``agents`` scans each agent's files for the backup credentials, and
+``baseline`` reads the approved baseline and pairs it with today's records (``capture``).
+Backends answer and never call back; every failed read is an ``Unavailable`` with its reason, so a
+check reports ``error`` instead of a verdict.
 
 After SIGTERM or Ctrl-C (``drill.stopping``) no cloud call is sent any more: storage stops waiting at
 once, and the trust questions and credential scans get a few seconds to end before the run goes on
@@ -13,10 +15,12 @@ without them (their checks then find no subject: the run is recorded as interrup
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from drill.collect.agents import collect_agents
+from drill.collect.baseline import drift_subjects, load_baseline
 from drill.collect.history import with_last_passing_drills
 from drill.collect.pool import settled
 from drill.collect.storage import collect_storage
@@ -42,7 +46,7 @@ def collect(
         lambda: collect_trust(config, storage.targets, now, environ=environ, concurrency=concurrency),
         lambda: ((), ()),
     )
-    return CollectedFacts(
+    collected = CollectedFacts(
         targets=storage.targets,
         databases=with_last_passing_drills(storage.databases, Path(config.report.dir)),
         database_targets=storage.database_targets,
@@ -50,6 +54,8 @@ def collect(
         agent_targets=agent_targets,
         verifier_targets=verifier_targets,
     )
+    baseline = load_baseline(config)
+    return replace(collected, baseline=baseline, drift=drift_subjects(config, collected, baseline, now))
 
 
 def _not_scanned(config: Config, now: datetime) -> tuple[AgentFacts, ...]:

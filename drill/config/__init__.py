@@ -9,6 +9,7 @@ from drill.config.errors import ConfigError, Problem, dotted
 from drill.config.loading import LoadedConfig, load_config
 from drill.config.models import (
     Agent,
+    BaselineSettings,
     Config,
     Credentials,
     Database,
@@ -30,6 +31,7 @@ from drill.config.models import (
 
 __all__ = [
     "Agent",
+    "BaselineSettings",
     "Config",
     "ConfigError",
     "Credentials",

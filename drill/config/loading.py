@@ -1,8 +1,8 @@
 """Reading a config file: parse the TOML, validate it, collect every problem, resolve relative paths.
 
 Relative paths in the file (filesystem targets, credential files, agent paths, the report
-directory) are resolved against the directory that holds the config file, so that a cron job
-started from ``$HOME`` reads the same files as an engineer in the repository.
+directory, the baseline) are resolved against the directory that holds the config file, so that a
+cron job started from ``$HOME`` reads the same files as an engineer in the repository.
 """
 
 from __future__ import annotations
@@ -124,6 +124,7 @@ def _resolved(config: Config, base: Path) -> Config:
         for agent in config.agents
     )
     report = config.report.model_copy(update={"dir": _resolve(base, config.report.dir)})
+    baseline = config.baseline.model_copy(update={"path": _resolve(base, config.baseline.path)})
     schedule = config.schedule.model_copy(update={"lock_dir": _resolve(base, config.schedule.lock_dir)})
     metrics = config.metrics.model_copy(update={"textfile": _resolve(base, config.metrics.textfile)})
     restore = config.restore.model_copy(
@@ -137,6 +138,7 @@ def _resolved(config: Config, base: Path) -> Config:
             "targets": targets,
             "agents": agents,
             "report": report,
+            "baseline": baseline,
             "restore": restore,
             "schedule": schedule,
             "metrics": metrics,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import (
@@ -325,8 +326,16 @@ class RunSettings(_Frozen):
         return value
 
 
+class BaselineSettings(_Frozen):
+    """Where the approved baseline lives (``drill baseline approve`` writes it), and whether one must."""
+
+    path: str | None = None  # default: baseline.json in the report directory
+    required: bool = False  # a missing baseline then fails every run, instead of being noted once
+
+
 class Config(_Frozen):
     report: ReportSettings = ReportSettings()
+    baseline: BaselineSettings = BaselineSettings()
     run: RunSettings = RunSettings()
     policy: Policy = Policy()
     targets: tuple[Target, ...] = ()
@@ -339,6 +348,11 @@ class Config(_Frozen):
 
     def target(self, name: str) -> Target:
         return next(target for target in self.targets if target.name == name)
+
+    @property
+    def baseline_path(self) -> str:
+        """The approved baseline's file: ``[baseline] path``, or baseline.json in the report directory."""
+        return self.baseline.path or str(Path(self.report.dir) / "baseline.json")
 
     def policy_for(self, database: Database) -> Policy:
         return database.applied_to(self.policy)

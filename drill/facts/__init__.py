@@ -9,9 +9,18 @@ with its reason, turned into ``FactUnavailable`` by ``known()``.
 
 from drill.facts.agents import AgentFacts, CredentialSighting, Exposure, ScanStats, SightingKind
 from drill.facts.base import NOT_COLLECTED, Subject, known
+from drill.facts.baseline import (
+    ApprovedBaseline,
+    BaselineState,
+    DriftFacts,
+    MissingBaseline,
+    Record,
+    UnusableBaseline,
+)
 from drill.facts.collected import CollectedFacts
 from drill.facts.posture import (
     BucketPosture,
+    DocumentDigest,
     FilesystemPosture,
     GcsBucketPosture,
     LifecycleRule,
@@ -48,11 +57,15 @@ __all__ = [
     "AgentFacts",
     "AgentTargetFacts",
     "Answer",
+    "ApprovedBaseline",
+    "BaselineState",
     "BucketPosture",
     "CollectedFacts",
     "CredentialSighting",
     "DatabaseFacts",
     "DatabaseTargetFacts",
+    "DocumentDigest",
+    "DriftFacts",
     "DrillOutcome",
     "EvidenceSource",
     "Exposure",
@@ -62,10 +75,12 @@ __all__ = [
     "Identity",
     "IndexVerdict",
     "LifecycleRule",
+    "MissingBaseline",
     "ObjectProtection",
     "PermissionAnswer",
     "PreviousDrill",
     "QueryVerdict",
+    "Record",
     "RestoreFacts",
     "S3BucketPosture",
     "ScanStats",
@@ -78,6 +93,7 @@ __all__ = [
     "TargetFacts",
     "Timings",
     "Unavailable",
+    "UnusableBaseline",
     "Verification",
     "VerifierTargetFacts",
     "full_pattern",

@@ -51,12 +51,35 @@ class ObjectProtection:
 
 
 @dataclass(frozen=True)
+class DocumentDigest:
+    """A bucket policy, ACL or IAM policy reduced to the SHA-256 of its canonical JSON, and its size.
+
+    Canonical: keys sorted and no whitespace, so that only a change of content changes the digest.
+    What the document grants is judged by the trust checks; the digest only tells that it changed.
+    """
+
+    sha256: str
+    entries: int  # statements, grants or bindings
+    noun: str  # what an entry is: "statement", "grant", "binding"
+
+    def describe(self) -> str:
+        plural = "" if self.entries == 1 else "s"
+        return f"{self.entries} {self.noun}{plural}, sha256 {self.sha256[:12]}"
+
+
+# Parts of a posture that a store did not read (one built by hand, or by an older store).
+NOT_READ = Unavailable("This part of the bucket's settings was not read.")
+
+
+@dataclass(frozen=True)
 class S3BucketPosture:
     versioning: str | Unavailable | None  # "Enabled", "Suspended", or None if never enabled
     object_lock_enabled: bool | Unavailable
     default_lock_mode: str | Unavailable | None  # COMPLIANCE | GOVERNANCE | None
     default_lock_days: int | Unavailable | None  # years are converted to 365 days each
     lifecycle: tuple[LifecycleRule, ...] | Unavailable
+    policy: DocumentDigest | Unavailable | None = NOT_READ  # None: the bucket has no policy
+    acl: DocumentDigest | Unavailable = NOT_READ
 
 
 @dataclass(frozen=True)
@@ -67,6 +90,7 @@ class GcsBucketPosture:
     soft_delete_seconds: int | Unavailable | None
     object_retention_enabled: bool | Unavailable
     lifecycle: tuple[LifecycleRule, ...] | Unavailable
+    iam_policy: DocumentDigest | Unavailable = NOT_READ
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.config import Target
-from drill.facts import BucketPosture, ObjectProtection
+from drill.facts import BucketPosture, DocumentDigest, ObjectProtection
 from drill.model import Snapshot, UnfollowedEntry
 from drill.names import unescape_name
 
@@ -62,3 +64,9 @@ def raw_key(key: str) -> str:
         return unescape_name(key)
     except ValueError as error:
         raise StorageError(StorageErrorKind.INVALID, f"{key} is not a key a listing gave: {error}.") from None
+
+
+def document_digest(document: Any, entries: int, noun: str) -> DocumentDigest:
+    """A policy or ACL as read (JSON values), digested canonically: keys sorted, no whitespace."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return DocumentDigest(hashlib.sha256(canonical.encode()).hexdigest(), entries, noun)

@@ -21,7 +21,7 @@ from drill.facts import GcsBucketPosture, ObjectProtection
 from drill.model import Checksum, Snapshot, Unavailable
 from drill.names import escape_name, raw_prefix
 from drill.storage.base import raw_key
-from drill.storage.gcs_posture import blob_protection, bucket_posture
+from drill.storage.gcs_posture import blob_protection, bucket_posture, iam_policy_digest
 
 # Ask only for what a Snapshot holds: a listing of many thousand backups stays small.
 _LIST_FIELDS = "items(name,size,timeCreated,updated,md5Hash,crc32c,generation),nextPageToken"
@@ -128,14 +128,21 @@ class GcsStore:
             reader.close()
 
     def posture(self) -> GcsBucketPosture:
-        """Retention policy, versioning, soft delete and lifecycle, all from one bucket metadata read."""
+        """Retention policy, versioning, soft delete and lifecycle from one bucket metadata read, and the
+        digest of the bucket's IAM policy from a second."""
         try:
             # A fresh Bucket: self.bucket serves other threads' reads and must not change under them.
             bucket = self.client.get_bucket(self.bucket_name, retry=self.retry, timeout=_TIMEOUT)
         except _CLIENT_ERRORS as error:
             reason = Unavailable(str(self._error(error, "storage.buckets.get", None)))
-            return GcsBucketPosture(reason, reason, reason, reason, reason, reason)
-        return bucket_posture(bucket)
+            return GcsBucketPosture(reason, reason, reason, reason, reason, reason, reason)
+        try:
+            policy = bucket.get_iam_policy(requested_policy_version=3, retry=self.retry, timeout=_TIMEOUT)
+        except _CLIENT_ERRORS as error:
+            return bucket_posture(
+                bucket, Unavailable(str(self._error(error, "storage.buckets.getIamPolicy", None)))
+            )
+        return bucket_posture(bucket, iam_policy_digest(policy.to_api_repr()))
 
     def protection(self, snapshot: Snapshot) -> ObjectProtection:
         """Retention and holds of the listed generation (real GCS answers 404 once it is overwritten)."""

@@ -7,11 +7,15 @@ documented JSON shape), so a documented response can be tested without a server.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from drill.facts import GcsBucketPosture, LifecycleRule, ObjectProtection
+from drill.facts import DocumentDigest, GcsBucketPosture, LifecycleRule, ObjectProtection
+from drill.facts.posture import NOT_READ
+from drill.model import Unavailable
+from drill.storage.base import document_digest
 
 # Conditions drill cannot evaluate against a snapshot's key and age: the rule is assumed to apply.
 _UNKNOWN_CONDITIONS = (
@@ -26,7 +30,7 @@ _UNKNOWN_CONDITIONS = (
 _NONCURRENT_CONDITIONS = ("daysSinceNoncurrentTime", "numNewerVersions", "noncurrentTimeBefore")
 
 
-def bucket_posture(bucket: Any) -> GcsBucketPosture:
+def bucket_posture(bucket: Any, iam_policy: DocumentDigest | Unavailable = NOT_READ) -> GcsBucketPosture:
     """The posture of a bucket whose metadata has been loaded (``get_bucket`` or ``reload``)."""
     soft_delete = bucket.soft_delete_policy.retention_duration_seconds
     return GcsBucketPosture(
@@ -36,7 +40,21 @@ def bucket_posture(bucket: Any) -> GcsBucketPosture:
         soft_delete_seconds=int(soft_delete) if soft_delete is not None else None,
         object_retention_enabled=bucket.object_retention_mode == "Enabled",
         lifecycle=lifecycle_rules(bucket.lifecycle_rules),
+        iam_policy=iam_policy,
     )
+
+
+def iam_policy_digest(policy: Mapping[str, Any]) -> DocumentDigest:
+    """The digest of a bucket IAM policy in the JSON API's shape: its version and bindings, each
+    binding's members sorted and the bindings in any order; the etag (which changes on every
+    write) is left out."""
+    bindings = []
+    for binding in policy.get("bindings") or ():
+        entry = {key: value for key, value in binding.items() if key != "members"}
+        entry["members"] = sorted(str(member) for member in binding.get("members") or ())
+        bindings.append(entry)
+    bindings.sort(key=lambda binding: json.dumps(binding, sort_keys=True, default=str))
+    return document_digest({"version": policy.get("version"), "bindings": bindings}, len(bindings), "binding")
 
 
 def lifecycle_rules(rules: Iterable[Mapping[str, Any]]) -> tuple[LifecycleRule, ...]:

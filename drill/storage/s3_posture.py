@@ -1,12 +1,14 @@
-"""Read an S3 bucket's protection (versioning, Object Lock, lifecycle) and one object's lock state.
+"""Read an S3 bucket's protection (versioning, Object Lock, lifecycle, the digests of its policy and
+ACL) and one object's lock state.
 
-Three bucket calls, one per part; a part that cannot be read is ``Unavailable`` on its own, so a
-denied lifecycle read never hides the lock state. The normalising functions take the documented
+One bucket call per part; a part that cannot be read is ``Unavailable`` on its own, so a denied
+lifecycle read never hides the lock state. The normalising functions take the documented
 response shapes as plain mappings, so they can be tested without a server.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -14,8 +16,9 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from botocore.exceptions import BotoCoreError, ClientError
 
 from drill.clouds.errors import StorageError
-from drill.facts import LifecycleRule, ObjectProtection, S3BucketPosture
+from drill.facts import DocumentDigest, LifecycleRule, ObjectProtection, S3BucketPosture
 from drill.model import Unavailable
+from drill.storage.base import document_digest
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -44,7 +47,7 @@ class _BucketMissing(Exception):
 
 
 def read_posture(client: S3Client, bucket: str, translate: Translate) -> S3BucketPosture:
-    """The bucket's posture in three calls; never raises for an S3 error (see ``Store.posture``)."""
+    """The bucket's posture in five calls; never raises for an S3 error (see ``Store.posture``)."""
 
     def versioning() -> str | None:
         return versioning_status(cast(Mapping[str, Any], client.get_bucket_versioning(Bucket=bucket)))
@@ -55,6 +58,12 @@ def read_posture(client: S3Client, bucket: str, translate: Translate) -> S3Bucke
     def lifecycle() -> tuple[LifecycleRule, ...]:
         response = client.get_bucket_lifecycle_configuration(Bucket=bucket)
         return lifecycle_rules(cast(Mapping[str, Any], response))
+
+    def policy() -> DocumentDigest | None:
+        return policy_digest(client.get_bucket_policy(Bucket=bucket)["Policy"])
+
+    def acl() -> DocumentDigest:
+        return acl_digest(cast(Mapping[str, Any], client.get_bucket_acl(Bucket=bucket)))
 
     no_lock: tuple[bool, str | None, int | None] = (False, None, None)
     no_rules: tuple[LifecycleRule, ...] = ()
@@ -70,9 +79,11 @@ def read_posture(client: S3Client, bucket: str, translate: Translate) -> S3Bucke
         rules = _part(
             lifecycle, "s3:GetLifecycleConfiguration", ("NoSuchLifecycleConfiguration",), no_rules, translate
         )
-    except _BucketMissing as missing:  # no point asking the other two; and every part has the one answer
+        bucket_policy = _part(policy, "s3:GetBucketPolicy", ("NoSuchBucketPolicy",), None, translate)
+        bucket_acl = _part(acl, "s3:GetBucketAcl", (), None, translate)
+    except _BucketMissing as missing:  # no point asking the others; and every part has the one answer
         gone = Unavailable(str(missing.error))
-        return S3BucketPosture(gone, gone, gone, gone, gone)
+        return S3BucketPosture(gone, gone, gone, gone, gone, gone, gone)
     if isinstance(lock_state, Unavailable):
         enabled: bool | Unavailable = lock_state
         mode: str | Unavailable | None = lock_state
@@ -85,6 +96,8 @@ def read_posture(client: S3Client, bucket: str, translate: Translate) -> S3Bucke
         default_lock_mode=mode,
         default_lock_days=days,
         lifecycle=rules,
+        policy=bucket_policy,
+        acl=bucket_acl if bucket_acl is not None else Unavailable("S3 answered no ACL."),
     )
 
 
@@ -104,6 +117,29 @@ def _part(
         return Unavailable(str(translated))
     except BotoCoreError as error:
         return Unavailable(str(translate(error, action)))
+
+
+def policy_digest(text: str) -> DocumentDigest:
+    """The bucket policy's digest, of its JSON (so that its spacing does not count)."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = text  # not JSON: digested as written, and the trust checks say it cannot be read
+    statements = document.get("Statement", ()) if isinstance(document, dict) else ()
+    count = 1 if isinstance(statements, dict) else len(statements) if isinstance(statements, list) else 0
+    return document_digest(document, count, "statement")
+
+
+def acl_digest(response: Mapping[str, Any]) -> DocumentDigest:
+    """The ACL's digest: its owner and grants, in any order, without display names (which S3 may
+    change on its own)."""
+    grants = []
+    for grant in response.get("Grants") or ():
+        grantee = {key: value for key, value in (grant.get("Grantee") or {}).items() if key != "DisplayName"}
+        grants.append({"Grantee": grantee, "Permission": grant.get("Permission")})
+    grants.sort(key=lambda grant: json.dumps(grant, sort_keys=True))
+    owner = (response.get("Owner") or {}).get("ID")
+    return document_digest({"Owner": owner, "Grants": grants}, len(grants), "grant")
 
 
 def versioning_status(response: Mapping[str, Any]) -> str | None:
