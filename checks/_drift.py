@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from drill.baseline.model import (
     AgentRecord,
@@ -62,13 +62,35 @@ def compare(
         change = Change.STRONGER if approved is None else Change.WEAKER
         return Comparison((Difference("presence", was, present, change),), 1)
     if isinstance(approved, TargetRecord) and isinstance(today, TargetRecord):
-        return _targets(approved, today, configured_agents)
+        return _grouped(_targets(approved, today, configured_agents))
     if isinstance(approved, DatabaseRecord) and isinstance(today, DatabaseRecord):
         return _databases(approved, today)
     if isinstance(approved, AgentRecord) and isinstance(today, AgentRecord):
         found = list(_members("paths", approved.paths, today.paths))
         return Comparison(tuple(found), 1)
     raise TypeError(f"cannot compare a {type(approved).__name__} with a {type(today).__name__}")
+
+
+def _grouped(comparison: Comparison) -> Comparison:
+    """Items that could not be read for one reason (a bucket that did not answer) as one difference."""
+    unverifiable: dict[str, list[Difference]] = {}
+    for difference in comparison.differences:
+        if difference.change is Change.UNVERIFIABLE:
+            unverifiable.setdefault(difference.detail, []).append(difference)
+    if all(len(group) == 1 for group in unverifiable.values()):
+        return comparison
+    differences = [item for item in comparison.differences if item.change is not Change.UNVERIFIABLE]
+    for reason, group in unverifiable.items():
+        differences.append(
+            Difference(
+                ", ".join(item.item for item in group),
+                "; ".join(f"{item.item}: {item.approved}" for item in group),
+                "unread",
+                Change.UNVERIFIABLE,
+                reason,
+            )
+        )
+    return replace(comparison, differences=tuple(differences))
 
 
 def _targets(approved: TargetRecord, today: TargetRecord, configured_agents: Sequence[str]) -> Comparison:
