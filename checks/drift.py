@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
+from drill.baseline.compare import ABSENT, Change, Difference, compare
 from drill.baseline.model import AgentRecord, DatabaseRecord, TargetRecord
-from drill.checks._drift import Change, Difference, compare
 from drill.facts import ApprovedBaseline, DriftFacts, MissingBaseline, Record
 from drill.model import Control, Evidence, Scope, Severity, Status
 from drill.registry import Outcome, check
@@ -112,7 +112,7 @@ def drift(facts: DriftFacts) -> Iterator[Outcome]:
         return
     approval = state.baseline.approval
     label = _label(facts.today or facts.approved)
-    comparison = compare(facts.approved, facts.today, facts.configured_agents)
+    comparison = compare(facts.approved, facts.today, facts.configured_agents, facts.configured_targets)
     approved = f"the baseline approved {approval.at:%Y-%m-%d %H:%M} UTC by {approval.by}"
     for difference in comparison.differences:
         yield Outcome(
@@ -142,7 +142,8 @@ def drift(facts: DriftFacts) -> Iterator[Outcome]:
             evidence,
         )
         return
-    yield Outcome.passed(f"{label} matches {approved} ({comparison.compared} items compared).", evidence)
+    items = "item" if comparison.compared == 1 else "items"
+    yield Outcome.passed(f"{label} matches {approved} ({comparison.compared} {items} compared).", evidence)
 
 
 def _label(record: Record | None) -> str:
@@ -156,22 +157,34 @@ def _label(record: Record | None) -> str:
 
 
 def _message(label: str, difference: Difference, approved: str) -> str:
-    detail = f" ({difference.detail})" if difference.detail else ""
     change = difference.change
     if difference.item == "presence":
         if change is Change.WEAKER:
             return f"{label} was dropped from the config since {approved}: it is no longer checked."
         return f"{label} is not in {approved}: review it, then approve again (drill baseline approve)."
     if change is Change.UNVERIFIABLE:
+        reason = f" ({difference.detail})" if difference.detail else ""
         return (
-            f"{label}: {difference.item} could not be verified{detail}; in {approved} it was "
+            f"{label}: {difference.item} could not be verified{reason}; in {approved} it was "
             f"{difference.approved}."
         )
-    moved = f"{label}: {difference.item} {_VERBS[change]} from {difference.approved} to {difference.today}{detail}"
+    if difference.approved == ABSENT:
+        moved = f"{label}: {difference.item} was added ({difference.today})"
+    elif difference.today == ABSENT:
+        moved = f"{label}: {difference.item} was removed (it was {difference.approved})"
+    elif difference.detail:
+        moved = (
+            f"{label}: {difference.item} {_VERBS[change]}: {difference.detail} (approved: "
+            f"{difference.approved}; today: {difference.today})"
+        )
+    else:
+        moved = (
+            f"{label}: {difference.item} {_VERBS[change]} from {difference.approved} to {difference.today}"
+        )
     if change is Change.WEAKER:
-        return f"{moved}, since {approved}."
+        return f"{moved}, since {approved}: protection is weaker than approved."
     if change is Change.STRONGER:
-        return f"{moved}: more than {approved} holds; approve again so that the baseline says so."
+        return f"{moved}: stronger than {approved}; approve again so that the baseline says so."
     return (
         f"{moved} since {approved}; drill cannot tell whether this weakens protection: review it, then "
         "approve again."

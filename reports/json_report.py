@@ -1,7 +1,7 @@
 """The run as JSON, schema ``drill.run/v1``: the machine-readable record other reports build on.
 
 ``run_from_dict`` reads such a record back, so that an evidence pack can be built from the runs a
-report directory kept. Fields added later (``checks``, ``coverage``, ``interrupted``) are optional on the way in:
+report directory kept. Fields added later (``checks``, ``coverage``, ``interrupted``, ``baseline``) are optional on the way in:
 runs recorded by an older drill still load. Each finding's evidence is written and read by
 ``drill.evidence``; the record's JSON schema is ``reports.run_schema``'s.
 """
@@ -14,6 +14,7 @@ from typing import Any
 
 from drill import evidence
 from drill.model import (
+    BaselineIdentity,
     CheckInfo,
     ConfigIdentity,
     Coverage,
@@ -81,7 +82,19 @@ def run_to_dict(run: DrillRun) -> dict[str, Any]:
     }
     if run.interrupted is not None:
         record["interrupted"] = {"signal": run.interrupted.signal, "during": run.interrupted.during.value}
+    if run.baseline is not None:
+        record["baseline"] = _baseline_to_dict(run.baseline)
     return record
+
+
+def _baseline_to_dict(baseline: BaselineIdentity) -> dict[str, Any]:
+    return {
+        "path": baseline.path,
+        "sha256": baseline.sha256,
+        "approved_by": baseline.approved_by,
+        "approved_at": baseline.approved_at.isoformat() if baseline.approved_at else None,
+        "problem": baseline.problem,
+    }
 
 
 def render_json(run: DrillRun) -> str:
@@ -135,6 +148,24 @@ def _interruption_from_dict(data: Any) -> Interruption | None:
     return Interruption(signal=str(data["signal"]), during=Phase(data["during"]))
 
 
+def _baseline_from_dict(data: Any) -> BaselineIdentity | None:
+    if data is None:
+        return None
+    approved_at = data.get("approved_at")
+
+    def text(key: str) -> str | None:
+        value = data.get(key)
+        return None if value is None else str(value)
+
+    return BaselineIdentity(
+        path=str(data["path"]),
+        sha256=text("sha256"),
+        approved_by=text("approved_by"),
+        approved_at=None if approved_at is None else _moment(approved_at),
+        problem=text("problem"),
+    )
+
+
 def _moment(text: Any) -> datetime:
     """drill writes UTC with its offset; a hand-made record without one is taken as UTC too."""
     moment = as_datetime(text)
@@ -160,6 +191,7 @@ def run_from_dict(data: Any) -> DrillRun:
             checks=tuple(_check_from_dict(item) for item in data.get("checks") or ()),
             coverage=_coverage_from_dict(data.get("coverage") or {}),
             interrupted=_interruption_from_dict(data.get("interrupted")),
+            baseline=_baseline_from_dict(data.get("baseline")),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise RunRecordError(f"malformed {SCHEMA} record: {type(error).__name__}: {error}") from None

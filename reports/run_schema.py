@@ -30,6 +30,7 @@ Schema = dict[str, Any]
 
 _TEXT: Schema = {"type": "string"}
 _TIME: Schema = {"type": "string", "format": "date-time"}
+_OPTIONAL_TEXT: Schema = {"type": ["string", "null"]}
 _TEXTS: Schema = {"type": "array", "items": _TEXT}
 _SCALARS: Mapping[type, Schema] = {
     str: _TEXT,
@@ -80,6 +81,22 @@ def run_record_schema() -> Schema:
             "interrupted": {
                 **_object({"signal": _TEXT, "during": {"enum": [phase.value for phase in Phase]}}),
                 "description": "Only in a run a signal stopped: which signal, and during which phase",
+            },
+            "baseline": {
+                **_object(
+                    {
+                        "path": _TEXT,
+                        "sha256": _OPTIONAL_TEXT,
+                        "approved_by": _OPTIONAL_TEXT,
+                        "approved_at": {"type": ["string", "null"], "format": "date-time"},
+                        "problem": _OPTIONAL_TEXT,
+                    }
+                ),
+                "description": (
+                    "The approved baseline the run compared with (drill baseline approve): its file, the "
+                    "SHA-256 of its bytes, who approved it and when; problem is 'missing' or why the file "
+                    "cannot be trusted"
+                ),
             },
             "checks": {"type": "array", "items": {"$ref": "#/$defs/check"}},
             "coverage": {"$ref": "#/$defs/coverage"},

@@ -1,4 +1,5 @@
-"""The approved baseline: its model (``model``) and its file (``codec``), both free of I/O.
+"""The approved baseline: its model (``model``), its file (``codec``) and how two records differ
+(``compare``), all free of I/O.
 
 ``drill baseline approve`` captures it from the collected facts (``drill.collect.baseline``) and
 writes it; every ``drill check`` and ``drill run`` loads it there and the ``drift`` check compares

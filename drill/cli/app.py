@@ -9,6 +9,7 @@ import traceback
 
 import typer
 
+from drill.cli.baseline import baseline
 from drill.cli.common import error
 from drill.cli.demo import demo
 from drill.cli.drills import check, run
@@ -44,6 +45,7 @@ app.command()(check)
 app.command()(run)
 app.command()(report)
 app.command("verify-pack")(verify_pack)
+app.add_typer(baseline, name="baseline")
 app.command()(schedule)
 app.command()(demo)
 app.command("list-checks")(list_checks)

@@ -59,12 +59,13 @@ def drift_subjects(
     targets, databases, agents = capture(config, collected)
     approved = state.baseline
     agent_names = tuple(agent.name for agent in config.agents)
+    target_names = tuple(target.name for target in config.targets)
     pairs = [
-        *_paired(approved.targets, targets, {target.name for target in config.targets}),
+        *_paired(approved.targets, targets, set(target_names)),
         *_paired(approved.databases, databases, {database.name for database in config.databases}),
         *_paired(approved.agents, agents, set(agent_names)),
     ]
-    return tuple(DriftFacts(state, now, before, after, agent_names) for before, after in pairs)
+    return tuple(DriftFacts(state, now, before, after, agent_names, target_names) for before, after in pairs)
 
 
 def _paired(

@@ -50,8 +50,9 @@ class DriftFacts:
 
     ``approved`` is None for a subject added since the approval, ``today`` None for one dropped
     from the config since; with no usable baseline there is one subject, the baseline itself,
-    with neither. ``configured_agents`` are today's agents: a holder whose agent was dropped is
-    reported once, on the agent, not again on every target.
+    with neither. ``configured_agents`` and ``configured_targets`` are today's: a holder whose agent
+    was dropped is reported once, on the agent, not again on every target; a target dropped from
+    the config once, on the target, not again on every database that kept a copy there.
     """
 
     state: BaselineState
@@ -59,6 +60,7 @@ class DriftFacts:
     approved: Record | None = None
     today: Record | None = None
     configured_agents: tuple[str, ...] = ()
+    configured_targets: tuple[str, ...] = ()
 
     @property
     def subject(self) -> Subject:

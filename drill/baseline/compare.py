@@ -3,7 +3,8 @@
 Each difference is weaker (protection was lost: a shorter lock, a new lifecycle rule, a new
 power, a target dropped), stronger (more protection, or more under watch: approve again), changed
 (a digest or a location moved, and drill cannot tell which way) or unverifiable (today's value
-could not be read). Pure functions over ``drill.baseline.model``.
+could not be read). Pure functions over ``drill.baseline.model``: the ``drift`` check calls
+``compare`` once per subject and turns each difference into a finding.
 """
 
 from __future__ import annotations
@@ -55,7 +56,14 @@ def compare(
     approved: TargetRecord | DatabaseRecord | AgentRecord | None,
     today: TargetRecord | DatabaseRecord | AgentRecord | None,
     configured_agents: Sequence[str] = (),
+    configured_targets: Sequence[str] | None = None,
 ) -> Comparison:
+    """How ``today`` differs from ``approved`` (either None: the subject was added or dropped).
+
+    ``configured_agents`` and ``configured_targets`` are those of today's config: a holder of a
+    dropped agent, or a database's copy on a dropped target, is left to the agent's or the target's
+    own finding (None: every target is still configured).
+    """
     if approved is None or today is None:
         present = "in the config" if today is not None else ABSENT
         was = "in the baseline" if approved is not None else ABSENT
@@ -64,7 +72,7 @@ def compare(
     if isinstance(approved, TargetRecord) and isinstance(today, TargetRecord):
         return _grouped(_targets(approved, today, configured_agents))
     if isinstance(approved, DatabaseRecord) and isinstance(today, DatabaseRecord):
-        return _databases(approved, today)
+        return _databases(approved, today, configured_targets)
     if isinstance(approved, AgentRecord) and isinstance(today, AgentRecord):
         found = list(_members("paths", approved.paths, today.paths))
         return Comparison(tuple(found), 1)
@@ -133,9 +141,12 @@ def _targets(approved: TargetRecord, today: TargetRecord, configured_agents: Seq
     return Comparison(tuple(differences), compared, tuple(unmonitored))
 
 
-def _databases(approved: DatabaseRecord, today: DatabaseRecord) -> Comparison:
+def _databases(
+    approved: DatabaseRecord, today: DatabaseRecord, configured_targets: Sequence[str] | None
+) -> Comparison:
     unmonitored: list[str] = []
-    differences = list(_members("targets", approved.targets, today.targets))
+    kept = [name for name in approved.targets if configured_targets is None or name in configured_targets]
+    differences = list(_members("targets", kept, today.targets))
     differences.extend(_settings(approved.settings, today.settings, unmonitored))
     differences.extend(_queries(approved.checks, today.checks))
     return Comparison(tuple(differences), 2 + len(approved.settings), tuple(unmonitored))
