@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from drill.baseline.compare import Change
+from drill.baseline.model import Power, Setting
 from drill.checks.drift import DriftEvidence, NoBaselineEvidence, NoDriftEvidence, drift
 from drill.engine import evaluate
 from drill.facts import DriftFacts, MissingBaseline, UnusableBaseline
@@ -71,7 +72,7 @@ def test_an_agent_granted_delete_fails_naming_the_permission_and_its_grant() -> 
 
 
 def test_a_power_that_can_no_longer_be_ruled_out_is_an_error() -> None:
-    unknown = DELETE.__class__(DELETE.permission, "unknown")
+    unknown = Power(DELETE.permission, "unknown")
     [finding] = evaluate(SPEC, pair(vault(), vault(ci=(unknown,))))
     assert finding.status is Status.ERROR
 
@@ -96,7 +97,7 @@ def test_a_new_target_warns_to_approve_again() -> None:
 def test_a_setting_unread_today_is_an_error_never_a_pass() -> None:
     today = vault()
     unread = tuple(
-        setting.__class__(setting.name, unread="s3:GetBucketObjectLockConfiguration denied")
+        Setting(setting.name, unread="s3:GetBucketObjectLockConfiguration denied")
         if setting.name == "default lock days"
         else setting
         for setting in today.settings
