@@ -16,6 +16,7 @@ import jinja2
 from drill.model import DrillRun
 from drill.reports.formatting import human_count, human_seconds, human_time
 from drill.reports.index_view import IndexView
+from drill.reports.pack_baseline import BaselineSection
 from drill.reports.period_summary import PeriodSummary
 from drill.reports.run_view import report_view
 
@@ -49,5 +50,7 @@ def render_index(view: IndexView) -> str:
     return _render("index.html", view=view)
 
 
-def render_pack_summary(summary: PeriodSummary, *, folder: str) -> str:
-    return _render("pack.html", summary=summary, folder=folder)
+def render_pack_summary(
+    summary: PeriodSummary, *, folder: str, baseline: BaselineSection | None = None
+) -> str:
+    return _render("pack.html", summary=summary, folder=folder, baseline=baseline)

@@ -4,6 +4,7 @@
     drill-evidence-<since>-to-<until>/runs/<run id>/run.json
     drill-evidence-<since>-to-<until>/runs/<run id>/report.html
     drill-evidence-<since>-to-<until>/history.jsonl         the period's history lines
+    drill-evidence-<since>-to-<until>/baseline.json         the approved baseline, when there is one
     drill-evidence-<since>-to-<until>/MANIFEST.sha256       every other file's digest
 
 The manifest is in ``sha256sum`` format, so ``sha256sum -c MANIFEST.sha256`` in the unpacked
@@ -34,11 +35,13 @@ from drill import history
 from drill.reports.directory import RUN_HTML, RUN_JSON, RUNS, kept_runs
 from drill.reports.formatting import as_datetime
 from drill.reports.html import render_pack_summary, render_report
+from drill.reports.pack_baseline import BaselineAccumulator
 from drill.reports.period import Period, PeriodAccumulator, PeriodSummary
 
 MANIFEST = "MANIFEST.sha256"
 SUMMARY = "summary.html"
 HISTORY = "history.jsonl"
+BASELINE = "baseline.json"
 _CHUNK = 1 << 20
 _MANIFEST_LINE = re.compile(r"^([0-9a-f]{64})  (\S.*)$")
 # A digest, two spaces, a name (a zip holds names up to 65,535 bytes) and the line's end.
@@ -99,10 +102,15 @@ class _Writer:
         return digest
 
 
-def build_pack(report_dir: Path, period: Period, out: Path, *, now: datetime | None = None) -> Pack:
-    """Write the pack for ``period`` to ``out`` (atomically) from the runs ``report_dir`` kept."""
+def build_pack(
+    report_dir: Path, period: Period, out: Path, *, now: datetime | None = None, baseline: Path | None = None
+) -> Pack:
+    """Write the pack for ``period`` to ``out`` (atomically) from the runs ``report_dir`` kept, with
+    the approved baseline file (default: baseline.json in ``report_dir``) when there is one."""
     generated_at = now or datetime.now(UTC)
     accumulator = PeriodAccumulator(period)
+    drift = BaselineAccumulator()
+    baseline = baseline or report_dir / BASELINE
     folder = folder_name(period)
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
@@ -110,10 +118,13 @@ def build_pack(report_dir: Path, period: Period, out: Path, *, now: datetime | N
     try:
         with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             writer = _Writer(archive, folder, generated_at)
-            included = _add_runs(report_dir, period, accumulator, writer)
+            included = _add_runs(report_dir, period, (accumulator, drift), writer)
             accumulator.summary_only = _add_history(report_dir, period, included, writer)
             summary = accumulator.summary(generated_at)
-            writer.add_bytes(SUMMARY, render_pack_summary(summary, folder=folder).encode())
+            section = drift.section(baseline)
+            if section.current is not None and baseline.is_file():
+                writer.add_file(BASELINE, baseline)
+            writer.add_bytes(SUMMARY, render_pack_summary(summary, folder=folder, baseline=section).encode())
             manifest = "".join(f"{digest}  {name}\n" for digest, name in sorted(writer.digests, key=_by_name))
             manifest_sha256 = writer.add_bytes(MANIFEST, manifest.encode())
             files = len(writer.digests) - 1
@@ -131,8 +142,14 @@ def _by_name(entry: tuple[str, str]) -> str:
     return entry[1]
 
 
-def _add_runs(report_dir: Path, period: Period, accumulator: PeriodAccumulator, writer: _Writer) -> set[str]:
+def _add_runs(
+    report_dir: Path,
+    period: Period,
+    accumulators: tuple[PeriodAccumulator, BaselineAccumulator],
+    writer: _Writer,
+) -> set[str]:
     """Each kept run of the period, oldest first: its JSON as recorded, its page (re-rendered if lost)."""
+    accumulator, drift = accumulators
     included: set[str] = set()
     for kept in kept_runs(report_dir, started=period.holds):
         included.add(kept.run_id)
@@ -144,6 +161,7 @@ def _add_runs(report_dir: Path, period: Period, accumulator: PeriodAccumulator, 
                     writer.add_file(f"{RUNS}/{kept.run_id}/{name}", kept.directory / name)
             continue
         accumulator.add(kept.run)
+        drift.add(kept.run)
         writer.add_file(f"{RUNS}/{kept.run_id}/{RUN_JSON}", kept.directory / RUN_JSON)
         page = kept.directory / RUN_HTML
         if page.is_file():

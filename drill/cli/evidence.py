@@ -51,7 +51,10 @@ def report(
     )
     if period.since > period.until:
         usage_error(f"--since {period.since} is after --until {period.until}.")
-    pack = build_pack(_report_dir(config, report_dir), period, out)
+    directory = _report_dir(config, report_dir)
+    # A config may keep its baseline elsewhere ([baseline] path); a bare report dir keeps it inside.
+    baseline = Path(load(config).config.baseline_path) if config is not None else None
+    pack = build_pack(directory, period, out, baseline=baseline)
     summary = pack.summary
     runs = len(summary.runs)
     print(f"Evidence pack: {pack.path} ({runs} run{'' if runs == 1 else 's'}, {pack.files} files).")
