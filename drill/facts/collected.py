@@ -18,5 +18,5 @@ class CollectedFacts:
     agents: tuple[AgentFacts, ...] = ()
     agent_targets: tuple[AgentTargetFacts, ...] = ()
     verifier_targets: tuple[VerifierTargetFacts, ...] = ()
-    baseline: BaselineState | None = None  # None: not loaded (a collection for approving one)
+    baseline: BaselineState | None = None  # None: not loaded (facts assembled without collect())
     drift: tuple[DriftFacts, ...] = ()

@@ -20,7 +20,7 @@ from drill.config import TargetType
 from drill.facts import GcsBucketPosture, LifecycleRule
 from drill.model import Snapshot, Unavailable
 from drill.storage.gcs import GcsStore
-from drill.storage.gcs_posture import lifecycle_rules
+from drill.storage.gcs_posture import iam_policy_digest, lifecycle_rules
 from tests.helpers import make_target
 
 if TYPE_CHECKING:
@@ -114,6 +114,7 @@ def test_bucket_without_policy_versioning_or_lifecycle(gcs_endpoint: str, bucket
         soft_delete_seconds=7 * DAY,  # new buckets get 7 days of soft delete, on GCS as on the emulator
         object_retention_enabled=False,
         lifecycle=(),
+        iam_policy=iam_policy_digest({"version": 1}),  # the emulator answers a policy with no bindings
     )
 
 
@@ -248,7 +249,7 @@ def test_missing_bucket_makes_every_part_unavailable(gcs_endpoint: str) -> None:
     posture = store_for(gcs_endpoint, bucket="gone").posture()
 
     gone = Unavailable("Bucket gone of target vault does not exist.")
-    assert posture == GcsBucketPosture(gone, gone, gone, gone, gone, gone)
+    assert posture == GcsBucketPosture(gone, gone, gone, gone, gone, gone, gone)
 
 
 def test_object_holds_and_retention_are_reported(canned: tuple[str, dict[str, tuple[int, Any]]]) -> None:
@@ -330,8 +331,23 @@ def test_bucket_object_retention_is_reported(canned: tuple[str, dict[str, tuple[
         },
     )
 
+    # Documented policy resource (JSON API buckets.getIamPolicy): bindings digested in any order,
+    # members sorted, the etag (which every write changes) left out.
+    policy = {
+        "kind": "storage#policy",
+        "resourceId": "projects/_/buckets/backups",
+        "version": 3,
+        "etag": "CAE=",
+        "bindings": [
+            {"role": "roles/storage.objectViewer", "members": ["user:b@example.com", "user:a@example.com"]},
+            {"role": "roles/storage.admin", "members": ["projectOwner:backup-project"]},
+        ],
+    }
+    responses["/storage/v1/b/backups/iam"] = (200, policy)
+
     posture = store_for(endpoint).posture()
 
+    reordered = {**policy, "etag": "CAI=", "bindings": list(reversed(policy["bindings"]))}  # type: ignore[call-overload]
     assert posture == GcsBucketPosture(
         retention_period_seconds=30 * DAY,
         retention_locked=True,
@@ -339,7 +355,9 @@ def test_bucket_object_retention_is_reported(canned: tuple[str, dict[str, tuple[
         soft_delete_seconds=7 * DAY,
         object_retention_enabled=True,
         lifecycle=(),
+        iam_policy=iam_policy_digest(reordered),
     )
+    assert not isinstance(posture.iam_policy, Unavailable) and posture.iam_policy.entries == 2
 
 
 def test_forbidden_bucket_read_makes_every_part_unavailable(
@@ -357,4 +375,4 @@ def test_forbidden_bucket_read_makes_every_part_unavailable(
     assert isinstance(posture.retention_period_seconds, Unavailable)
     reason = posture.retention_period_seconds.reason
     assert reason == "storage.buckets.get denied on bucket backups for target vault (Forbidden)."
-    assert posture == GcsBucketPosture(*([Unavailable(reason)] * 6))
+    assert posture == GcsBucketPosture(*([Unavailable(reason)] * 7))

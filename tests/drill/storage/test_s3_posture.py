@@ -17,6 +17,7 @@ from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.facts import S3BucketPosture
 from drill.model import Snapshot, Unavailable
 from drill.storage.s3 import S3Store
+from drill.storage.s3_posture import acl_digest
 from tests.helpers import AWS_ENVIRON, make_target
 
 if TYPE_CHECKING:
@@ -73,11 +74,15 @@ def test_compliance_default_locks_objects_written_afterwards(s3_endpoint: str, s
         default_lock_mode="COMPLIANCE",
         default_lock_days=30,
         lifecycle=(),
+        policy=None,  # the bucket has none
+        acl=acl_digest(s3_admin.get_bucket_acl(Bucket="backups")),  # type: ignore[arg-type]
     )
     assert calls == [
         "GetBucketVersioning",
         "GetObjectLockConfiguration",
         "GetBucketLifecycleConfiguration",
+        "GetBucketPolicy",
+        "GetBucketAcl",
         "HeadObject",
     ]
     assert protection.key == "orders/a.dump"
@@ -139,6 +144,8 @@ def test_plain_bucket_has_no_versioning_lock_or_lifecycle(s3_endpoint: str, s3_a
         default_lock_mode=None,
         default_lock_days=None,
         lifecycle=(),
+        policy=None,
+        acl=acl_digest(s3_admin.get_bucket_acl(Bucket="backups")),  # type: ignore[arg-type]
     )
     assert protection.version_id is None
     assert protection.lock_mode is None
@@ -279,7 +286,7 @@ def test_missing_bucket_makes_every_part_unavailable(s3_endpoint: str) -> None:
     posture = store.posture()
 
     gone = Unavailable("Bucket gone of target vault does not exist.")
-    assert posture == S3BucketPosture(gone, gone, gone, gone, gone)
+    assert posture == S3BucketPosture(gone, gone, gone, gone, gone, gone, gone)
     assert calls == ["GetBucketVersioning"]  # the first answer settles it
 
 
