@@ -263,6 +263,14 @@ class BaselineIdentity:
     approved_at: datetime | None = None
     problem: str | None = None  # "missing", or why the file cannot be trusted
 
+    def describe(self) -> str:
+        if self.problem == "missing":
+            return f"none at {self.path}: drift from an approved configuration was not monitored"
+        if self.problem is not None:
+            return f"{self.path} cannot be trusted: {self.problem}"
+        when = f"{self.approved_at:%Y-%m-%d %H:%M} UTC" if self.approved_at else "at an unknown time"
+        return f"{self.path}, approved {when} by {self.approved_by or 'an unknown approver'}"
+
 
 @dataclass(frozen=True)
 class Interruption:

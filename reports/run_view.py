@@ -156,6 +156,8 @@ class ReportView:
     other: OtherSection | None
     checks: tuple[CheckInfo, ...]
     interrupted: str | None = None  # what a run stopped by a signal says of itself
+    baseline: str | None = None  # the approved baseline the run compared with, or why there was none
+    baseline_sha256: str | None = None
 
 
 def _text(value: Any) -> str:
@@ -266,6 +268,8 @@ class _Builder:
             other=other,
             checks=run.checks,
             interrupted=run.interrupted.describe() if run.interrupted else None,
+            baseline=run.baseline.describe() if run.baseline else None,
+            baseline_sha256=run.baseline.sha256 if run.baseline else None,
         )
 
 
