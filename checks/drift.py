@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import ClassVar
 
 from drill.baseline.compare import ABSENT, Change, Difference, compare
-from drill.baseline.model import AgentRecord, DatabaseRecord, TargetRecord
 from drill.facts import ApprovedBaseline, DriftFacts, MissingBaseline, Record
 from drill.model import Control, Evidence, Scope, Severity, Status
 from drill.registry import Outcome, check
@@ -147,13 +146,7 @@ def drift(facts: DriftFacts) -> Iterator[Outcome]:
 
 
 def _label(record: Record | None) -> str:
-    if isinstance(record, TargetRecord):
-        return f"Target {record.name}"
-    if isinstance(record, DatabaseRecord):
-        return f"Database {record.name}"
-    if isinstance(record, AgentRecord):
-        return f"Agent {record.name}"
-    return "The baseline"
+    return "The baseline" if record is None else f"{record.noun} {record.name}"
 
 
 def _message(label: str, difference: Difference, approved: str) -> str:

@@ -20,19 +20,8 @@ from drill.baseline.model import Approval, Baseline
 from drill.collect import collect
 from drill.collect.capture import capture
 from drill.config import Database, LoadedConfig, RestoreEngine
-from drill.facts import (
-    ApprovedBaseline,
-    BaselineState,
-    CollectedFacts,
-    DrillOutcome,
-    FactUnavailable,
-    MissingBaseline,
-    RestoreFacts,
-    Subject,
-    UnusableBaseline,
-)
+from drill.facts import CollectedFacts, DrillOutcome, FactUnavailable, RestoreFacts, Subject
 from drill.model import (
-    BaselineIdentity,
     ConfigIdentity,
     CouldNotVerify,
     Coverage,
@@ -195,18 +184,6 @@ def coverage(loaded: LoadedConfig, collected: CollectedFacts) -> Coverage:
     )
 
 
-def baseline_identity(state: BaselineState | None) -> BaselineIdentity | None:
-    """What a run records of the baseline it compared with."""
-    if isinstance(state, ApprovedBaseline):
-        approval = state.baseline.approval
-        return BaselineIdentity(state.path, state.sha256, approval.by, approval.at)
-    if isinstance(state, MissingBaseline):
-        return BaselineIdentity(state.path, problem="missing")
-    if isinstance(state, UnusableBaseline):
-        return BaselineIdentity(state.path, state.sha256, problem=state.problem)
-    return None
-
-
 def approve_baseline(
     loaded: LoadedConfig,
     *,
@@ -275,5 +252,5 @@ def execute(
         checks=tuple(spec.info() for spec in specs if spec.phase in phases),
         coverage=coverage(loaded, collected),
         interrupted=Interruption(SWITCH.stopped.signal_name, stopped_during) if SWITCH.stopped else None,
-        baseline=baseline_identity(collected.baseline),
+        baseline=collected.baseline.identity() if collected.baseline is not None else None,
     )

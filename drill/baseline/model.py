@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import ClassVar, Literal
 
 # A setting's value as JSON holds it: durations in seconds, digests as hex, absent as None.
 Value = str | int | float | bool | None
@@ -99,6 +99,7 @@ class Holder:
 
 @dataclass(frozen=True)
 class TargetRecord:
+    noun: ClassVar[str] = "Target"
     name: str
     type: str
     settings: tuple[Setting, ...]
@@ -118,6 +119,7 @@ class QueryRecord:
 
 @dataclass(frozen=True)
 class DatabaseRecord:
+    noun: ClassVar[str] = "Database"
     name: str
     targets: tuple[str, ...]
     settings: tuple[Setting, ...]  # the policy it is held to, its snapshot pattern and RTO
@@ -126,6 +128,7 @@ class DatabaseRecord:
 
 @dataclass(frozen=True)
 class AgentRecord:
+    noun: ClassVar[str] = "Agent"
     name: str
     paths: tuple[str, ...] = ()  # what the credential scan covers
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from drill.baseline.model import AgentRecord, Baseline, DatabaseRecord, TargetRecord
 from drill.facts.base import Subject
+from drill.model import BaselineIdentity
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,11 @@ class ApprovedBaseline:
     sha256: str  # of the file's bytes, as sha256sum prints it
     baseline: Baseline
 
+    def identity(self) -> BaselineIdentity:
+        """What a run records of the baseline it compared with."""
+        approval = self.baseline.approval
+        return BaselineIdentity(self.path, self.sha256, approval.by, approval.at)
+
 
 @dataclass(frozen=True)
 class MissingBaseline:
@@ -29,6 +35,9 @@ class MissingBaseline:
 
     path: str
     required: bool  # [baseline] required: then a missing baseline fails
+
+    def identity(self) -> BaselineIdentity:
+        return BaselineIdentity(self.path, problem="missing")
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,9 @@ class UnusableBaseline:
     path: str
     problem: str
     sha256: str | None  # of the file's bytes; None when they could not be read
+
+    def identity(self) -> BaselineIdentity:
+        return BaselineIdentity(self.path, self.sha256, problem=self.problem)
 
 
 BaselineState = ApprovedBaseline | MissingBaseline | UnusableBaseline
