@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drill.baseline.compare import Change
-from drill.baseline.model import Power, Setting
+from drill.baseline.model import AgentRecord, Power, Setting
 from drill.checks.drift import DriftEvidence, NoBaselineEvidence, NoDriftEvidence, drift
 from drill.engine import evaluate
 from drill.facts import DriftFacts, MissingBaseline, UnusableBaseline
@@ -122,3 +122,17 @@ def test_an_unusable_baseline_is_an_error_with_its_reason() -> None:
     [finding] = evaluate(SPEC, DriftFacts(state, NOW))
     assert finding.status is Status.ERROR
     assert "/r/baseline.json" in finding.message and "does not match the SHA-256" in finding.message
+
+
+def test_a_dropped_agent_fails_once_on_the_agent_not_again_on_every_target() -> None:
+    [agent] = evaluate(SPEC, pair(AgentRecord("ci", ("/srv/ci",)), None, agents=()))
+    assert (agent.status, agent.agent) == (Status.FAIL, "ci") and "dropped from the config" in agent.message
+    [target] = evaluate(SPEC, pair(vault(ci=(DELETE,)), vault(holders=vault().holders[:1]), agents=()))
+    assert target.status is Status.PASS, target.message
+
+
+def test_an_agent_scanning_fewer_paths_fails() -> None:
+    [finding] = evaluate(
+        SPEC, pair(AgentRecord("ci", ("/srv/ci", "/home/ci")), AgentRecord("ci", ("/srv/ci",)))
+    )
+    assert finding.status is Status.FAIL and "dropped /home/ci" in finding.message
