@@ -49,9 +49,8 @@ def approve(
     path = Path(loaded.config.baseline_path)
     text = codec.render(approved)
     write_atomic(path, text)
-    counts = (
-        f"{len(approved.targets)} targets, {len(approved.databases)} databases, {len(approved.agents)} agents"
-    )
+    kinds = (("target", approved.targets), ("database", approved.databases), ("agent", approved.agents))
+    counts = ", ".join(f"{len(records)} {noun}{'' if len(records) == 1 else 's'}" for noun, records in kinds)
     print(f"Approved by {approved.approval.by}: {path} ({counts}).")
     print(f"Baseline SHA-256: {codec.file_sha256(text.encode())}")
     for line in approved.unread():

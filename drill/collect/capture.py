@@ -248,7 +248,9 @@ def _holder(agent: str | None, access: Access | Unavailable | None, writes_path:
         if not writes_path:
             return Holder(agent)
         grant = (
-            "the target's path lies under the agent's paths" if agent else "drill's OS user may write there"
+            "the agent's paths, which hold the target's path"
+            if agent
+            else "drill's OS user, which may write there"
         )
         return Holder(agent, powers=(Power(FILESYSTEM_WRITE, "allowed", grant),))
     principal = access.identity.principal if isinstance(access.identity, Identity) else None
