@@ -9,7 +9,6 @@ enforcement is off, then enforcement is switched back on, as it would be on AWS.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -152,6 +151,3 @@ def drifted(run: DrillRun) -> list[Finding]:
 
 def expiring(rule_id: str, days: int) -> dict[str, Any]:
     return {"ID": rule_id, "Status": "Enabled", "Filter": {"Prefix": "pg/"}, "Expiration": {"Days": days}}
-
-
-__all__ = ["DriftEstate", "drifted", "expiring", "json"]
