@@ -121,6 +121,7 @@ def _execute(
             _locked(loaded, selected, restore=Phase.RESTORE in phases) as drillable,
             _progress() as progress,
         ):
+            _announce_start(loaded)
             run = execute(
                 loaded,
                 command=command,
@@ -132,6 +133,14 @@ def _execute(
                 progress=progress,
             )
         _finish(run, loaded, tuple(databases or ()), json_path, junit_path)
+
+
+def _announce_start(loaded: LoadedConfig) -> None:
+    """A healthchecks-style heartbeat hears that a run began; its trouble is a line, never the verdict."""
+    from drill.reports.notify import notify_start
+
+    for problem in notify_start(loaded.config.notify, os.environ):
+        error(problem)
 
 
 def _finish(

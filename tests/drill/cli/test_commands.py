@@ -230,7 +230,12 @@ def test_a_failing_drill_posts_to_the_webhook_writes_metrics_and_a_recovery_ping
         assert failed.returncode == 3, failed.stdout + failed.stderr
         [post] = hooks.to("/services/T000/B000/SECRETTOKEN")
         assert post.method == "POST" and "FAIL" in post.json()["text"] and "freshness" in post.json()["text"]
-        assert hooks.to("/ping/drill") == []  # a failing drill sends no heartbeat: its silence alerts
+        # healthchecks.io's signals: the run began, then it failed; the switch tells it from silence.
+        assert [ping.path for ping in hooks.requests if ping.path.startswith("/ping")] == [
+            "/ping/drill/start",
+            "/ping/drill/fail",
+        ]
+        assert hooks.to("/ping/drill") == []
 
         fresh = _config(workspace, "3d")
         fresh.write_text(fresh.read_text() + OUTBOUND.format())
@@ -239,6 +244,7 @@ def test_a_failing_drill_posts_to_the_webhook_writes_metrics_and_a_recovery_ping
         recovery = hooks.to("/services/T000/B000/SECRETTOKEN")[1].json()["text"]
         assert "recover" in recovery.lower()
         assert [ping.method for ping in hooks.to("/ping/drill")] == ["GET"]
+        assert len(hooks.to("/ping/drill/start")) == 2 and len(hooks.to("/ping/drill/fail")) == 1
     assert "SECRETTOKEN" not in failed.stdout + failed.stderr + passed.stdout + passed.stderr
     families = {
         family.name: family
