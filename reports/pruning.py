@@ -52,7 +52,9 @@ class Pruned:
         if self.kept_for_periods:
             kept.append(f"{self.kept_for_periods} inside keep_period")
         if self.kept_for_readers:
-            kept.append(f"{self.kept_for_readers} still needed (a last passing drill, row counts, a previous run)")
+            kept.append(
+                f"{self.kept_for_readers} still needed (a last passing drill, row counts, a previous run)"
+            )
         pruned = f"pruned {len(self.runs)} run{'s' if len(self.runs) != 1 else ''}"
         return pruned + (f"; kept beyond the limits: {', '.join(kept)}" if kept else "") + "."
 
@@ -81,7 +83,9 @@ def describe(settings: ReportSettings) -> str | None:
 
 def _period(period: KeepPeriod) -> str:
     if period.quarters is not None:
-        return "the current quarter" + (f" and the {period.quarters - 1} before it" if period.quarters > 1 else "")
+        return "the current quarter" + (
+            f" and the {period.quarters - 1} before it" if period.quarters > 1 else ""
+        )
     return f"{period.since} to {period.until}" if period.until else f"{period.since} onwards"
 
 
@@ -116,7 +120,9 @@ def plan(report_dir: Path, settings: ReportSettings, now: datetime) -> tuple[dic
     return dropped, Pruned(gone, for_periods, for_readers)
 
 
-def prune(report_dir: Path, settings: ReportSettings, summary: HistorySummary, now: datetime) -> Pruned | None:
+def prune(
+    report_dir: Path, settings: ReportSettings, summary: HistorySummary, now: datetime
+) -> Pruned | None:
     """Prune by the settings; call within ``history.locked``. ``summary`` (the one ``history.record``
     returned) is saved naming the pruned history. None when the settings keep everything."""
     if not prunes(settings) or history.stamp(report_dir) is None:
