@@ -100,12 +100,17 @@ def numbered_entries(report_dir: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         return
     with path.open("rb") as handle:
         for number, raw in enumerate(handle):
-            try:
-                entry = json.loads(raw)
-            except ValueError:  # JSONDecodeError, UnicodeDecodeError, and an integer of 4,300 digits
-                continue
-            if isinstance(entry, dict):
+            entry = _parsed(raw)
+            if entry is not None:
                 yield number, entry
+
+
+def _parsed(raw: bytes) -> dict[str, Any] | None:
+    try:
+        entry = json.loads(raw)
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError, and an integer of 4,300 digits
+        return None
+    return entry if isinstance(entry, dict) else None
 
 
 # --- the summary --------------------------------------------------------------------------------
@@ -152,24 +157,32 @@ def save_summary(report_dir: Path, summary: HistorySummary) -> None:
 # --- a prune's rewrite ----------------------------------------------------------------------------
 
 
-def rewritten(report_dir: Path, dropped: frozenset[int]) -> Path:
-    """The history without the lines numbered in ``dropped``, in a new file beside it; call within
-    ``locked``, with numbers from ``numbered_entries`` read under the same lock. ``replace`` puts it
-    in place; until then the history is unchanged."""
+def rewritten(report_dir: Path, dropped: frozenset[int]) -> tuple[Path, HistorySummary]:
+    """The history without the lines numbered in ``dropped``, in a new file beside it, and the
+    summary of the lines kept, read in the same pass; call within ``locked``, with numbers from
+    ``numbered_entries`` read under the same lock. ``replace`` puts it in place; until then the
+    history is unchanged."""
     handle, name = tempfile.mkstemp(prefix=f".{HISTORY_FILE}.", dir=report_dir)
     temporary = Path(name)
+    summary = HistorySummary()
     try:
         os.fchmod(handle, 0o644)
         with os.fdopen(handle, "wb") as output, (report_dir / HISTORY_FILE).open("rb") as history:
             for number, raw in enumerate(history):
-                if number not in dropped:
-                    output.write(raw)
+                if number in dropped:
+                    continue
+                output.write(raw)
+                entry = _parsed(raw)
+                if entry is not None:
+                    summary.add(entry)
             output.flush()
             os.fsync(output.fileno())
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    return temporary
+    info = temporary.stat()
+    summary.stamp = (info.st_ino, info.st_size)  # a rename keeps the inode
+    return temporary, summary
 
 
 def replace(report_dir: Path, temporary: Path) -> None:

@@ -43,7 +43,7 @@ class Published:
     report: Path
     record: Path
     index: Path
-    pruned: pruning.Pruned | None = None  # None: the settings keep every run
+    pruned: pruning.Pruned | None = None  # None: nothing was pruned
     problems: tuple[str, ...] = ()  # what went wrong after the run was recorded (a prune that failed)
 
 
@@ -70,9 +70,12 @@ def publish(
         summary = history.record(report_dir, history_line.summary(run))
         if keep is not None:
             try:
-                pruned = pruning.prune(report_dir, keep, summary, now)
+                outcome = pruning.prune(report_dir, keep, now)
             except OSError as error:  # the run is recorded; a prune that cannot finish is retried next run
                 problems.append(f"report: cannot prune {report_dir}: {error}.")
+            else:
+                if outcome is not None:
+                    pruned, summary = outcome
         index = _write_index(report_dir, summary, now, pruning.describe(keep) if keep else None)
     return Published(report, record, index, pruned, tuple(problems))
 

@@ -75,10 +75,7 @@ def describe(settings: ReportSettings) -> str | None:
     periods = [_period(period) for period in settings.keep_period]
     kept = " and ".join(rules)
     also = f", every run in {', '.join(periods)}" if periods else ""
-    return (
-        f"This directory keeps {kept}{also}, and the runs the checks still read; older runs are pruned "
-        "(the table and charts here keep their own copy)."
-    )
+    return f"This directory keeps {kept}{also}, and the runs the checks still read; older runs are pruned."
 
 
 def _period(period: KeepPeriod) -> str:
@@ -120,27 +117,25 @@ def plan(report_dir: Path, settings: ReportSettings, now: datetime) -> tuple[dic
     return dropped, Pruned(gone, for_periods, for_readers)
 
 
-def prune(
-    report_dir: Path, settings: ReportSettings, summary: HistorySummary, now: datetime
-) -> Pruned | None:
-    """Prune by the settings; call within ``history.locked``. ``summary`` (the one ``history.record``
-    returned) is saved naming the pruned history. None when the settings keep everything."""
+def prune(report_dir: Path, settings: ReportSettings, now: datetime) -> tuple[Pruned, HistorySummary] | None:
+    """Prune by the settings; call within ``history.locked``. None when nothing was pruned (the
+    settings keep every run, or every run is kept); else what was pruned and the summary of the
+    pruned history, saved: the index and the lookups then see exactly the runs kept."""
     if not prunes(settings) or history.stamp(report_dir) is None:
         return None
     dropped, pruned = plan(report_dir, settings, now)
-    if dropped:
-        temporary = history.rewritten(report_dir, frozenset(dropped))
-        try:
-            for run_id in pruned.runs:
-                _set_aside(report_dir, run_id)
-            info = temporary.stat()
-            summary.stamp = (info.st_ino, info.st_size)  # a rename keeps the inode
-            history.save_summary(report_dir, summary)
-            history.replace(report_dir, temporary)
-        finally:
-            temporary.unlink(missing_ok=True)  # gone already once renamed
-        _remove_set_aside(report_dir)
-    return pruned
+    if not dropped:
+        return None
+    temporary, summary = history.rewritten(report_dir, frozenset(dropped))
+    try:
+        for run_id in pruned.runs:
+            _set_aside(report_dir, run_id)
+        history.save_summary(report_dir, summary)
+        history.replace(report_dir, temporary)
+    finally:
+        temporary.unlink(missing_ok=True)  # gone already once renamed
+    _remove_set_aside(report_dir)
+    return pruned, summary
 
 
 def _set_aside(report_dir: Path, run_id: str) -> None:

@@ -3,14 +3,19 @@
 A kept period is either fixed days (``since``, and ``until`` or open-ended) or rolling quarters
 (``quarters = 2``: the current calendar quarter and the one before it, in UTC), so that a review
 that asks for "this quarter and the last" never needs the config edited at each quarter's turn.
+A calendar quarter or year may be written as text, as reviews name them: ``"2026-Q3"`` is
+2026-07-01 to 2026-09-30, ``"2026"`` the whole year.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+_NAMED = re.compile(r"\A([0-9]{4})(?:-Q([1-4]))?\Z")
 
 
 class KeepPeriod(BaseModel):
@@ -22,6 +27,24 @@ class KeepPeriod(BaseModel):
     since: Annotated[date, Field(strict=False)] | None = None
     until: Annotated[date, Field(strict=False)] | None = None  # inclusive; none: up to today and on
     quarters: int | None = Field(None, ge=1, le=40)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named(cls, value: Any) -> Any:
+        """ "2026-Q3" and "2026" as the days they cover; a table is taken as it is."""
+        if not isinstance(value, str):
+            return value
+        named = _NAMED.match(value.strip())
+        if named is None:
+            raise ValueError(
+                f"{value!r} is not a quarter (2026-Q3) or a year (2026); a table takes since/until"
+            )
+        year = int(named.group(1))
+        if named.group(2) is None:
+            return {"since": date(year, 1, 1), "until": date(year, 12, 31)}
+        first = 3 * (int(named.group(2)) - 1) + 1
+        after = date(year + 1, 1, 1) if first == 10 else date(year, first + 3, 1)
+        return {"since": date(year, first, 1), "until": after - timedelta(days=1)}
 
     @model_validator(mode="after")
     def _one_shape(self) -> KeepPeriod:

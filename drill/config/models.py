@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import re
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -239,6 +239,12 @@ class ReportSettings(_Frozen):
     keep_runs: int | None = Field(None, ge=1)  # the newest this many runs
     keep_days: int | None = Field(None, ge=1)  # runs started within this many days
     keep_period: tuple[KeepPeriod, ...] = ()  # never pruned, whatever the two above say
+
+    @field_validator("keep_period", mode="before")
+    @classmethod
+    def _one_period(cls, value: Any) -> Any:
+        """``keep_period = "2026-Q3"`` (one period) as well as a list of them."""
+        return (value,) if isinstance(value, str | dict) else value
 
 
 class RestoreEngine(enum.StrEnum):
