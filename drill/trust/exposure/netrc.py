@@ -16,13 +16,14 @@ from drill.trust.exposure.known import mask_secret
 from drill.trust.exposure.shape import Shape, placeholder
 
 _WORD = re.compile(rb"\S+")
+_FIRST_WORD = re.compile(rb"\s*(?:machine|default)\s")
 _WITH_VALUE = frozenset({b"machine", b"login", b"password", b"account"})
 _NETRC_NAMES = frozenset({".netrc", "_netrc", "netrc"})
 _MAX_WORDS = 100_000  # a netrc is far smaller; this bounds the words taken from any one file
 
 
 def netrc_shapes(name: str, data: bytes) -> Iterator[Shape]:
-    if name not in _NETRC_NAMES and not data.lstrip().startswith((b"machine", b"default")):
+    if name not in _NETRC_NAMES and _FIRST_WORD.match(data) is None:
         return
     words = [(match.start(), match.group()) for match in islice(_WORD.finditer(data), _MAX_WORDS)]
     found: list[Shape] = []

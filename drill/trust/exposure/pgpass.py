@@ -31,16 +31,22 @@ def looks_like_pgpass(data: bytes) -> bool:
     if data.count(b":", 0, 4096) < 4:  # one fast look rules out nearly every file
         return False
     with_password = False
-    for number, line in enumerate(data.splitlines()):
-        if number >= _MAX_LINES_JUDGED:
-            return False
+    start = 0
+    # Line by line without splitting the whole file: most files fail on their first line.
+    for _ in range(_MAX_LINES_JUDGED):
+        if start >= len(data):
+            return with_password
+        end = data.find(b"\n", start)
+        end = len(data) if end == -1 else end
+        line = data[start:end].rstrip(b"\r")
+        start = end + 1
         if not line.strip() or line.lstrip().startswith(b"#"):
             continue
         fields = _PGPASS_SEPARATOR.split(line)
         if len(fields) != 5 or not (fields[1] == b"*" or fields[1].isdigit()) or not all(fields[:4]):
             return False
         with_password = with_password or bool(fields[4])
-    return with_password
+    return False
 
 
 def pgpass_shapes(data: bytes) -> Iterator[Shape]:
