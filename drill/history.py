@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -103,6 +104,27 @@ def numbered_entries(report_dir: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             entry = _parsed(raw)
             if entry is not None:
                 yield number, entry
+
+
+# drill writes a line's run id second, after its schema: read it without parsing the line.
+_RUN_ID_FIELD = re.compile(rb'"run_id":"([0-9]{8}T[0-9]{6}Z-[0-9a-f]{8})"')
+_RUN_ID_WITHIN = 128  # bytes of a line's head the run id must lie in
+
+
+def numbered_run_ids(report_dir: Path) -> Iterator[tuple[int, str]]:
+    """The number and run id of every whole line that names a drill run id at its head, oldest
+    first, without parsing the lines (a prune reads the whole history). A torn line, or one whose
+    id is elsewhere or not drill's, is not listed: what cannot be judged is kept."""
+    path = report_dir / HISTORY_FILE
+    if not path.exists():
+        return
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle):
+            if not raw.endswith(b"}\n"):
+                continue
+            found = _RUN_ID_FIELD.search(raw, 0, _RUN_ID_WITHIN)
+            if found is not None:
+                yield number, found.group(1).decode()
 
 
 def _parsed(raw: bytes) -> dict[str, Any] | None:

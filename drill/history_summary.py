@@ -14,9 +14,9 @@ history changed behind its back (a line appended by an older drill, an edit, a p
 between its two writes) no longer matches, so readers fall back to reading the history and the
 next run rebuilds the summary from it: it is a cache, and deleting it costs one full read.
 
-Pruning (``drill.reports.pruning``) keeps every line a lookup here points at, so a summary rebuilt
-from a pruned history answers every lookup as before; the index's tails live here and are never
-pruned.
+Pruning (``drill.reports.pruning``) keeps every run a lookup here points at, so a summary rebuilt
+from a pruned history answers every lookup as before; a prune saves the summary of exactly the
+lines it kept.
 """
 
 from __future__ import annotations
@@ -94,11 +94,7 @@ class DrillTally:
 
 
 class HistorySummary:
-    """Feed history lines oldest first with ``add``; ``to_json`` and ``from_json`` keep it on disk.
-
-    ``add`` takes the line's number when a prune builds a summary to learn which lines the lookups
-    need (``needed_lines``); numbers are never written to disk, where a prune would make them stale.
-    """
+    """Feed history lines oldest first with ``add``; ``to_json`` and ``from_json`` keep it on disk."""
 
     def __init__(self) -> None:
         self.stamp: Stamp | None = None
@@ -108,7 +104,6 @@ class HistorySummary:
         self.last_passing: dict[str, PreviousDrill] = {}
         self.last_rows: dict[str, PreviousDrill] = {}
         self.previous: dict[RunKey, dict[str, Any]] = {}
-        self._sources: dict[tuple[str, str], int] = {}
 
     @classmethod
     def of(cls, entries: Iterable[Mapping[str, Any]]) -> HistorySummary:
@@ -117,27 +112,16 @@ class HistorySummary:
             summary.add(entry)
         return summary
 
-    def add(self, entry: Mapping[str, Any], line: int | None = None) -> None:
+    def add(self, entry: Mapping[str, Any]) -> None:
         if "command" in entry:
             key = run_key(entry.get("command"), entry.get("databases"))
             self.previous[key] = {name: entry[name] for name in (*_RUN_KEYS, "databases") if name in entry}
-            self._source(("run", json.dumps(key)), line)
         for database, drill in drills_in(entry):
             if drill.passed and _later(drill, self.last_passing.get(database)):
                 self.last_passing[database] = drill
-                self._source(("passing", database), line)
             if drill.table_rows:
                 self.last_rows[database] = drill
-                self._source(("rows", database), line)
         self._add_to_index(entry)
-
-    def _source(self, need: tuple[str, str], line: int | None) -> None:
-        if line is not None:
-            self._sources[need] = line
-
-    def needed_lines(self) -> frozenset[int]:
-        """The lines the lookups answer from (known only for lines added with their number)."""
-        return frozenset(self._sources.values())
 
     def _add_to_index(self, entry: Mapping[str, Any]) -> None:
         """As the index reads a line: a run needs an id, a start and a verdict, or it is not one."""

@@ -70,7 +70,7 @@ def publish(
         summary = history.record(report_dir, history_line.summary(run))
         if keep is not None:
             try:
-                outcome = pruning.prune(report_dir, keep, now)
+                outcome = pruning.prune(report_dir, keep, now, summary)
             except OSError as error:  # the run is recorded; a prune that cannot finish is retried next run
                 problems.append(f"report: cannot prune {report_dir}: {error}.")
             else:

@@ -27,13 +27,12 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from drill import history
 from drill.config import KeepPeriod, ReportSettings
-from drill.history_summary import HistorySummary, moment
-from drill.reports.index_view import RUN_ID
+from drill.history_summary import HistorySummary
 
 RUNS = "runs"
 _LEFTOVER = ".pruned-"  # a run directory on its way out
@@ -86,56 +85,77 @@ def _period(period: KeepPeriod) -> str:
     return f"{period.since} to {period.until}" if period.until else f"{period.since} onwards"
 
 
-def plan(report_dir: Path, settings: ReportSettings, now: datetime) -> tuple[dict[int, str], Pruned]:
+def plan(
+    report_dir: Path, settings: ReportSettings, now: datetime, summary: HistorySummary
+) -> tuple[dict[int, str], Pruned]:
     """The lines to prune (number: run id), and the counts of what was kept beyond the rules.
 
-    One pass over the history; call within ``history.locked`` so the numbers stay true."""
-    needs = HistorySummary()
-    runs: list[tuple[int, str, datetime]] = []
-    for number, entry in history.numbered_entries(report_dir):
-        needs.add(entry, number)
-        run_id, started = entry.get("run_id"), moment(entry.get("started_at"))
-        if isinstance(run_id, str) and RUN_ID.match(run_id) and started is not None:
-            runs.append((number, run_id, started))
-    needed = needs.needed_lines()
-    newest = {number for number, _, _ in runs[-settings.keep_runs :]} if settings.keep_runs else set()
+    One pass over the history that parses no JSON: a run's id (and so its start) is read from the
+    head of its line, and the runs the lookups need are named by ``summary`` (current, this run's
+    line included). Call within ``history.locked`` so the numbers stay true."""
+    needed = _needed_runs(summary)
+    runs = list(history.numbered_run_ids(report_dir))
+    newest = {number for number, _ in runs[-settings.keep_runs :]} if settings.keep_runs else set()
     cutoff = now - timedelta(days=settings.keep_days) if settings.keep_days else None
     dropped: dict[int, str] = {}
     for_periods = for_readers = 0
-    for number, run_id, started in runs:
+    for number, run_id in runs:
+        started = _started(run_id)
         if number in newest or (cutoff is not None and started >= cutoff):
             continue
         if any(period.holds(started, now) for period in settings.keep_period):
             for_periods += 1
-        elif number in needed:
+        elif run_id in needed:
             for_readers += 1
         else:
             dropped[number] = run_id
     # A run id twice in the history (a copied line) keeps its page while one of its lines stays.
-    kept_ids = {run_id for number, run_id, _ in runs if number not in dropped}
+    kept_ids = {run_id for number, run_id in runs if number not in dropped}
     gone = tuple(dict.fromkeys(run_id for run_id in dropped.values() if run_id not in kept_ids))
     return dropped, Pruned(gone, for_periods, for_readers)
 
 
-def prune(report_dir: Path, settings: ReportSettings, now: datetime) -> tuple[Pruned, HistorySummary] | None:
+def _needed_runs(summary: HistorySummary) -> frozenset[str]:
+    """The runs the lookups answer from: last passing drills, last row counts, previous runs."""
+    drills = [*summary.last_passing.values(), *summary.last_rows.values()]
+    previous = (str(brief.get("run_id")) for brief in summary.previous.values())
+    return frozenset([*(drill.run_id for drill in drills), *previous])
+
+
+def _started(run_id: str) -> datetime:
+    """The start a drill run id records, to the second (as evidence packs pick runs by it)."""
+    return datetime(
+        int(run_id[0:4]),
+        int(run_id[4:6]),
+        int(run_id[6:8]),
+        int(run_id[9:11]),
+        int(run_id[11:13]),
+        int(run_id[13:15]),
+        tzinfo=UTC,
+    )
+
+
+def prune(
+    report_dir: Path, settings: ReportSettings, now: datetime, summary: HistorySummary
+) -> tuple[Pruned, HistorySummary] | None:
     """Prune by the settings; call within ``history.locked``. None when nothing was pruned (the
     settings keep every run, or every run is kept); else what was pruned and the summary of the
     pruned history, saved: the index and the lookups then see exactly the runs kept."""
     if not prunes(settings) or history.stamp(report_dir) is None:
         return None
-    dropped, pruned = plan(report_dir, settings, now)
+    dropped, pruned = plan(report_dir, settings, now, summary)
     if not dropped:
         return None
-    temporary, summary = history.rewritten(report_dir, frozenset(dropped))
+    temporary, pruned_summary = history.rewritten(report_dir, frozenset(dropped))
     try:
         for run_id in pruned.runs:
             _set_aside(report_dir, run_id)
-        history.save_summary(report_dir, summary)
+        history.save_summary(report_dir, pruned_summary)
         history.replace(report_dir, temporary)
     finally:
         temporary.unlink(missing_ok=True)  # gone already once renamed
     _remove_set_aside(report_dir)
-    return pruned, summary
+    return pruned, pruned_summary
 
 
 def _set_aside(report_dir: Path, run_id: str) -> None:

@@ -35,7 +35,11 @@ def publish_all(report_dir: Path, runs: list[DrillRun], keep: ReportSettings, no
 
 
 def kept_ids(report_dir: Path) -> list[str]:
-    return [str(entry["run_id"]) for entry in history.entries(report_dir)]
+    return [
+        str(entry["run_id"])
+        for entry in history.entries(report_dir)
+        if "status" in entry and "command" in entry
+    ]
 
 
 def run_directories(report_dir: Path) -> list[str]:
@@ -174,3 +178,27 @@ def test_a_prune_killed_after_setting_directories_aside_is_finished_by_the_next(
 
     assert not leftover.exists()
     assert run_directories(tmp_path) == [run(3).run_id, run(4).run_id]
+
+
+def test_the_previous_run_of_each_command_is_kept_for_its_recovery_verdict(tmp_path: Path) -> None:
+    runs = [run(1, command="check"), run(2), run(3), run(4)]
+    publish_all(tmp_path, runs, ReportSettings(keep_runs=1))
+    assert kept_ids(tmp_path) == [runs[0].run_id, runs[3].run_id]
+    previous = history.previous_run(tmp_path, "check", ())  # these runs cover no database
+    assert previous is not None and previous["run_id"] == runs[0].run_id
+
+
+def test_lines_that_are_not_drill_runs_are_never_pruned(tmp_path: Path) -> None:
+    publish(run(1), tmp_path, now=NOW)
+    foreign = [
+        b'{"note": "written by hand"}\n',
+        b'{"run_id": "../../etc", "status": "pass"}\n',
+        b'{"schema":"drill.hi',
+    ]
+    with (tmp_path / history.HISTORY_FILE).open("ab") as handle:
+        handle.write(b"".join(foreign))  # the last one torn, as a killed writer leaves it
+    publish_all(tmp_path, [run(day) for day in range(2, 5)], ReportSettings(keep_runs=1))
+
+    content = (tmp_path / history.HISTORY_FILE).read_bytes()
+    assert all(line in content for line in foreign)
+    assert kept_ids(tmp_path)[-1] == run(4).run_id and run(1).run_id not in kept_ids(tmp_path)
