@@ -9,7 +9,11 @@ A run is pruned only when every one of these says it may go:
 - the readers: its line is not one a lookup answers from: a database's last passing drill (the "0"
   of 3-2-1-1-0 and the metrics' last success), a database's last drill that restored rows (the next
   drill compares row counts with it), or the last run of a command over a set of databases (a
-  recovery is judged against it). The index needs no line: its tails live in the history's summary.
+  recovery is judged against it). These are named by the history's summary, so the planning pass
+  parses no line: it reads each run's id (and so its start) from the line's head.
+
+The summary saved after a prune is built from exactly the lines kept, so the index shows the runs
+the directory holds.
 
 With neither ``keep_runs`` nor ``keep_days`` set nothing is pruned. Lines that are not drill runs
 (torn, foreign, or with an id that is not drill's) are kept: what cannot be judged is not removed.
