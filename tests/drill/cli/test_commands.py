@@ -271,3 +271,16 @@ def test_a_webhook_that_is_down_never_fails_the_drill(workspace: Path) -> None:
         result.stdout + result.stderr
     )  # the drill passed; the ping could not be sent
     assert f"http://127.0.0.1:{port}" in result.stderr and "SECRET" not in result.stderr
+
+
+def test_keep_runs_prunes_the_oldest_run_and_says_so(workspace: Path) -> None:
+    config = _config(workspace, "3d")
+    config.write_text(config.read_text().replace('dir = "reports"\n', 'dir = "reports"\nkeep_runs = 2\n'))
+    outputs = [drill("check", "-c", str(config), cwd=workspace) for _ in range(3)]
+
+    # The verdict does not matter here: the pruning does.
+    assert {result.returncode for result in outputs} <= {0, 3}, outputs[-1].stderr
+    assert "pruned" not in outputs[1].stdout
+    assert "History: pruned 1 run." in outputs[2].stdout
+    assert len(list((workspace / "reports" / "runs").iterdir())) == 2
+    assert len((workspace / "reports" / "history.jsonl").read_text().splitlines()) == 2
