@@ -21,12 +21,20 @@ from drill.facts import SightingKind
 from drill.trust.exposure.shape import Shape
 
 # The body is bounded (an RSA 16384-bit key is about 12 KiB) so that a file of many headers
-# without their closing lines costs one bounded look per header, never a quadratic search.
+# without their closing lines costs one bounded look per header, never a quadratic search. A line
+# break is a real one or an escaped "\n", as a key sits in JSON (Terraform state, a secrets dump).
+_BREAK = rb"(?:\r?\n|(?:\\r)?\\n)"
 _BLOCK = re.compile(
-    rb"-----BEGIN ((?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?)-----[ \t]*\r?\n"
-    rb"((?:[A-Za-z][A-Za-z-]{0,30}:[^\r\n]{0,200}\r?\n){1,4}\r?\n)?"  # RFC 1421 headers: Proc-Type, DEK-Info
-    rb"([A-Za-z0-9+/=\r\n \t]{64,16384}?)"
-    rb"-----END \1-----"
+    rb"-----BEGIN ((?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?)-----[ \t]*"
+    + _BREAK
+    # RFC 1421 headers (Proc-Type, DEK-Info), then a blank line.
+    + rb"((?:[A-Za-z][A-Za-z-]{0,30}:[^\r\n\\]{0,200}"
+    + _BREAK
+    + rb"){1,4}"
+    + _BREAK
+    + rb")?"
+    + rb"([A-Za-z0-9+/=\\\r\n \t]{64,16384}?)"
+    + rb"-----END \1-----"
 )
 _OPENSSH_MAGIC = b"openssh-key-v1\x00"
 _FINGERPRINT_DIGITS = 16
@@ -69,7 +77,7 @@ _KIND = {
 
 
 def _body(block: bytes) -> bytes:
-    lines = [line.strip() for line in block.splitlines()]
+    lines = [line.strip() for line in block.replace(b"\\r", b"").replace(b"\\n", b"\n").splitlines()]
     # A PGP armour's last body line is its checksum ("=AbCd"), not part of the key.
     return b"".join(line for line in lines if line and not line.startswith(b"="))
 

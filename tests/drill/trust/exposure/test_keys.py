@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -41,6 +42,23 @@ def test_an_rsa_key_under_an_innocuous_name_is_found(workspace: Path, known: Kno
     assert sighting.masked.startswith("•••• (sha256:")
     assert_key_hidden(repr(exposure), pem)
     assert_no_secret(exposure)
+
+
+def test_a_key_escaped_in_json_is_found(workspace: Path, known: KnownCredentials) -> None:
+    # Terraform state keeps the keys it generates (tls_private_key) as JSON strings.
+    pem = rsa_key().private_bytes(Encoding.PEM, Format.PKCS8, serialization.NoEncryption())
+    state = {
+        "resources": [
+            {"type": "tls_private_key", "instances": [{"attributes": {"private_key_pem": pem.decode()}}]}
+        ]
+    }
+    (workspace / "state.json").write_text(json.dumps(state, indent=2))
+
+    exposure = scan(agent(workspace), known)
+
+    [sighting] = exposure.sightings
+    assert (sighting.line, sighting.what) == (8, "private key (PKCS#8) (unencrypted, PEM block PRIVATE KEY)")
+    assert_key_hidden(repr(exposure), pem)
 
 
 def test_an_openssh_key_is_found_and_its_fingerprint_tells_copies_apart(
