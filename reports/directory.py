@@ -1,13 +1,18 @@
 """The report directory on disk: where each run's files, the history and the index are written.
 
     <report dir>/history.jsonl              one summary line per run, appended (drill.history)
-    <report dir>/index.html                 every run, newest first, with charts; rewritten each run
+    <report dir>/history-summary.json       what the index and the lookups need, updated per run
+    <report dir>/history.lock               taken by each writer of the two above in turn
+    <report dir>/index.html                 the newest runs, with charts; rewritten each run
     <report dir>/runs/<run id>/run.json     the full run (drill.run/v1)
     <report dir>/runs/<run id>/report.html  the run's report
 
 Every file but the history is replaced atomically (a temp file renamed over it), so a reader or a
 run killed mid-write never sees half a page. The run's own files are written before its history
 line, and the history line before the index: the line is what makes a run part of the record.
+With ``[report] keep_runs`` or ``keep_days`` set, older runs are pruned after the line is written
+(``drill.reports.pruning``), and the index is written from the summary, so its cost does not grow
+with the history.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from drill import history
+from drill.config import ReportSettings
 from drill.files import write_atomic
+from drill.history_summary import HistorySummary
 from drill.model import DrillRun
-from drill.reports import history_line
+from drill.reports import history_line, pruning
 from drill.reports.html import render_index, render_report
 from drill.reports.index_view import RUN_ID, index_view
 from drill.reports.json_report import parse_json, render_json
@@ -36,6 +43,8 @@ class Published:
     report: Path
     record: Path
     index: Path
+    pruned: pruning.Pruned | None = None  # None: nothing was pruned
+    problems: tuple[str, ...] = ()  # what went wrong after the run was recorded (a prune that failed)
 
 
 def run_directory(report_dir: Path, run_id: str) -> Path:
@@ -45,33 +54,51 @@ def run_directory(report_dir: Path, run_id: str) -> Path:
     return report_dir / RUNS / run_id
 
 
-def publish(run: DrillRun, report_dir: Path, *, now: datetime | None = None) -> Published:
-    """Write the run's JSON and HTML, append its history line and rewrite the index."""
+def publish(
+    run: DrillRun, report_dir: Path, *, now: datetime | None = None, keep: ReportSettings | None = None
+) -> Published:
+    """Write the run's JSON and HTML, append its history line, prune by ``keep``, rewrite the index."""
+    now = now or datetime.now(UTC)
     directory = run_directory(report_dir, run.run_id)
     record = directory / RUN_JSON
     report = directory / RUN_HTML
     write_atomic(record, render_json(run))
     write_atomic(report, render_report(run))
-    history.append(report_dir, history_line.summary(run))
-    index = write_index(report_dir, now=now)
-    return Published(report, record, index)
+    problems: list[str] = []
+    pruned = None
+    with history.locked(report_dir):
+        summary = history.record(report_dir, history_line.summary(run))
+        if keep is not None:
+            try:
+                outcome = pruning.prune(report_dir, keep, now, summary)
+            except OSError as error:  # the run is recorded; a prune that cannot finish is retried next run
+                problems.append(f"report: cannot prune {report_dir}: {error}.")
+            else:
+                if outcome is not None:
+                    pruned, summary = outcome
+        index = _write_index(report_dir, summary, now, pruning.describe(keep) if keep else None)
+    return Published(report, record, index, pruned, tuple(problems))
 
 
-def write_index(report_dir: Path, *, now: datetime | None = None) -> Path:
-    kept = _runs_with_pages(report_dir)
+def write_index(report_dir: Path, *, now: datetime | None = None, keep: ReportSettings | None = None) -> Path:
+    """Rewrite the index from the history's summary (rebuilt first if it does not cover the history)."""
+    with history.locked(report_dir):
+        summary = history.current_summary(report_dir)
+        return _write_index(
+            report_dir, summary, now or datetime.now(UTC), pruning.describe(keep) if keep else None
+        )
+
+
+def _write_index(report_dir: Path, summary: HistorySummary, now: datetime, kept: str | None) -> Path:
     view = index_view(
-        history.entries(report_dir), generated_at=now or datetime.now(UTC), has_report=kept.__contains__
+        summary,
+        generated_at=now,
+        has_report=lambda run_id: (report_dir / RUNS / run_id / RUN_HTML).is_file(),
+        pruning=kept,
     )
     path = report_dir / INDEX
     write_atomic(path, render_index(view))
     return path
-
-
-def _runs_with_pages(report_dir: Path) -> set[str]:
-    runs = report_dir / RUNS
-    if not runs.is_dir():
-        return set()
-    return {entry.name for entry in runs.iterdir() if (entry / RUN_HTML).is_file()}
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,20 @@
-"""What the report directory's ``index.html`` shows, worked out from the history lines.
+"""What the report directory's ``index.html`` shows, worked out from the history's summary.
 
-History lines are read as they stream by and only a bounded tail is kept (the newest runs for the
-table, the newest drills per database for the charts), so a history of years renders in constant
-memory. A line that does not parse as a run summary is skipped, as the history reader does.
+The summary (``drill.history_summary``) keeps a bounded tail, updated with each run: the newest
+runs for the table and the strip, and per database its drill tallies and newest drills for the
+charts. So the page costs the same to write after ten runs or after years of them, and the
+history itself is not read. A line that does not parse as a run is not in the summary's tail.
 """
 
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from drill.history_summary import TAIL_DRILLS, TAIL_RUNS, HistorySummary
 from drill.model import Status
 from drill.reports.charts import (
     LineChart,
@@ -32,9 +33,9 @@ from drill.reports.formatting import (
     short_count,
 )
 
-MAX_RUNS_LISTED = 500
+MAX_RUNS_LISTED = TAIL_RUNS
 MAX_RUNS_IN_STRIP = 200
-MAX_DRILLS_CHARTED = 200
+MAX_DRILLS_CHARTED = TAIL_DRILLS
 # Run ids become directory names and links: only drill's own shape is trusted (no "/", no "..").
 # \Z, not $: "$" also matches before a trailing line break, which must not pass into a path.
 RUN_ID = re.compile(r"\A[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}\Z")
@@ -70,6 +71,7 @@ class IndexView:
     runs: tuple[RunRow, ...]
     strip: StatusStrip
     trends: tuple[DatabaseTrend, ...]
+    pruning: str | None = None  # what the report directory keeps, when it prunes
 
     @property
     def omitted_runs(self) -> int:
@@ -96,7 +98,7 @@ class _Run:
     duration: float | None
     counts: Mapping[str, int]
     failing: tuple[str, ...]
-    drills: Mapping[str, _Drill]
+    failing_count: int
     interrupted: str | None
 
 
@@ -109,7 +111,6 @@ def _parse(entry: Mapping[str, Any]) -> _Run | None:
         return None
     if not isinstance(run_id, str) or started is None:
         return None
-    finished = as_datetime(entry.get("finished_at")) or started
     counts = entry.get("counts") if isinstance(entry.get("counts"), dict) else {}
     raw_failing = entry.get("failing")
     failing = tuple(
@@ -117,19 +118,7 @@ def _parse(entry: Mapping[str, Any]) -> _Run | None:
         for item in (raw_failing if isinstance(raw_failing, list) else ())
         if isinstance(item, dict)
     )
-    drills: dict[str, _Drill] = {}
-    raw_drills = entry.get("drills") if isinstance(entry.get("drills"), dict) else {}
-    for name, drill in (raw_drills or {}).items():
-        if isinstance(drill, dict):
-            drills[str(name)] = _Drill(
-                at=finished,
-                run_id=run_id,
-                passed=bool(drill.get("passed")),
-                total_seconds=as_number(drill.get("total_seconds")),
-                rto_seconds=as_number(drill.get("rto_seconds")),
-                snapshot_size=as_number(drill.get("snapshot_size")),
-                total_rows=as_number(drill.get("total_rows")),
-            )
+    failing_count = entry.get("failing_count")
     return _Run(
         run_id=run_id,
         started=started,
@@ -138,7 +127,7 @@ def _parse(entry: Mapping[str, Any]) -> _Run | None:
         duration=as_number(entry.get("duration_seconds")),
         counts={str(k): int(v) for k, v in (counts or {}).items() if isinstance(v, int) and v},
         failing=failing,
-        drills=drills,
+        failing_count=failing_count if isinstance(failing_count, int) else len(failing),
         interrupted=str(entry["interrupted"]) if entry.get("interrupted") else None,
     )
 
@@ -172,29 +161,32 @@ def _trend(
     return DatabaseTrend(name, count, passed, human_time(last_passed) if last_passed else "never", charts)
 
 
+def _drill(recorded: Mapping[str, Any]) -> _Drill | None:
+    at = as_datetime(recorded.get("at"))
+    if at is None:
+        return None
+    return _Drill(
+        at=at,
+        run_id=str(recorded.get("run_id")),
+        passed=bool(recorded.get("passed")),
+        total_seconds=as_number(recorded.get("total_seconds")),
+        rto_seconds=as_number(recorded.get("rto_seconds")),
+        snapshot_size=as_number(recorded.get("snapshot_size")),
+        total_rows=as_number(recorded.get("total_rows")),
+    )
+
+
 def index_view(
-    entries: Iterable[Mapping[str, Any]], *, generated_at: datetime, has_report: Callable[[str], bool]
+    summary: HistorySummary,
+    *,
+    generated_at: datetime,
+    has_report: Callable[[str], bool],
+    pruning: str | None = None,
 ) -> IndexView:
-    """``entries`` oldest first, as the history file holds them; ``has_report`` says whether a run's page exists."""
-    total = 0
-    newest: deque[_Run] = deque(maxlen=max(MAX_RUNS_LISTED, MAX_RUNS_IN_STRIP))
-    drills: dict[str, deque[_Drill]] = {}
-    drill_counts: dict[str, list[int]] = {}
-    last_passed: dict[str, datetime] = {}
-    for entry in entries:
-        run = _parse(entry)
-        if run is None:
-            continue
-        total += 1
-        newest.append(run)
-        for name, drill in run.drills.items():
-            drills.setdefault(name, deque(maxlen=MAX_DRILLS_CHARTED)).append(drill)
-            counts = drill_counts.setdefault(name, [0, 0])
-            counts[0] += 1
-            if drill.passed:
-                counts[1] += 1
-                last_passed[name] = max(drill.at, last_passed.get(name, drill.at))
-    listed = list(newest)[-MAX_RUNS_LISTED:]
+    """The page of a history's summary; ``has_report`` says whether a run's page exists (asked of
+    the listed runs only)."""
+    newest = [run for run in map(_parse, summary.tail) if run is not None]
+    listed = newest[-MAX_RUNS_LISTED:]
     rows = tuple(
         RunRow(
             run_id=run.run_id,
@@ -204,7 +196,7 @@ def index_view(
             duration=human_seconds(run.duration),
             counts=tuple(run.counts.items()),
             failing=run.failing[:5],
-            failing_omitted=max(0, len(run.failing) - 5),
+            failing_omitted=max(0, run.failing_count - 5),
             href=f"runs/{run.run_id}/report.html"
             if RUN_ID.match(run.run_id) and has_report(run.run_id)
             else None,
@@ -215,11 +207,24 @@ def index_view(
     strip = status_strip(
         [
             (run.status.value, f"{run.started:%Y-%m-%d %H:%M} UTC {run.command}: {run.status.value}")
-            for run in list(newest)[-MAX_RUNS_IN_STRIP:]
+            for run in newest[-MAX_RUNS_IN_STRIP:]
         ]
     )
     trends = tuple(
-        _trend(name, drills[name], drill_counts[name][0], drill_counts[name][1], last_passed.get(name))
-        for name in sorted(drills)
+        _trend(
+            name,
+            [drill for drill in map(_drill, tally.tail) if drill is not None],
+            tally.drills,
+            tally.passed,
+            as_datetime(tally.last_passed),
+        )
+        for name, tally in sorted(summary.tallies.items())
     )
-    return IndexView(human_time(generated_at), total, rows, strip, trends)
+    return IndexView(human_time(generated_at), summary.runs, rows, strip, trends, pruning)
+
+
+def index_of(
+    entries: Iterable[Mapping[str, Any]], *, generated_at: datetime, has_report: Callable[[str], bool]
+) -> IndexView:
+    """The page of history lines read in full (oldest first), as a rebuilt summary would show them."""
+    return index_view(HistorySummary.of(entries), generated_at=generated_at, has_report=has_report)

@@ -10,37 +10,37 @@ Events (``event_for``), one per run at most:
 The message is a Slack-compatible incoming-webhook payload, ``{"text": ...}``: plain text holding
 the verdict, the command, the databases, the first few failing findings and the report's path.
 
-The heartbeat is a dead man's switch (healthchecks.io, Cronitor, Uptime Kuma push monitors): a
-GET after every *passing* run only, so that silence means either a failure or a drill that stopped
-running, and the monitor alerts on both without drill having to be alive to say so.
+The heartbeat is a dead man's switch. In healthchecks.io's style (``heartbeat_style``, the
+default) it is told three things, so that its alerts tell "ran and failed" from "did not run":
+``<url>/start`` as a run begins (``notify_start``), ``<url>`` when it passes and ``<url>/fail``
+when it does not (a query such as ``?rid=...`` stays after the path). In the ``plain`` style, for
+monitors that know no signals (Cronitor, Uptime Kuma push monitors), it is one GET after every
+*passing* run only: silence then means either a failure or a drill that stopped running.
 
-Nothing here raises for a network problem: ``notify`` returns one line per problem. Webhook URLs
-carry their secret in the path (Slack's ``/services/T.../B.../TOKEN``) and heartbeat URLs in the
-path or the query, so a line shows ``scheme://host[:port]`` only, and nothing a server answered
-that repeats part of the URL.
+Nothing here raises for a network problem: ``notify`` and ``notify_start`` return one line per
+problem, which shows ``scheme://host[:port]`` only (``drill.reports.delivery``), and never change
+the run's verdict.
 """
 
 from __future__ import annotations
 
-import http.client
 import re
-import time
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
-import requests
-
-from drill.config import NotifyEvent, NotifySettings
+from drill.config import HeartbeatStyle, NotifyEvent, NotifySettings
 from drill.model import DrillRun, Finding, Severity, Status
+from drill.reports.delivery import Retrying, origin, redact, send
+
+# The metrics push reports its trouble the same way.
+__all__ = ["event_for", "message", "notify", "notify_start", "origin", "redact"]
 
 # The message stays well under Slack's 3,000 characters for a section and 4,000 for a text.
 MAX_TEXT = 3000
 MAX_FINDINGS = 5  # failing findings listed by name; the rest are counted
 MAX_FINDING_MESSAGE = 200
 MAX_DATABASES = 10
-FIRST_PAUSE = 0.5  # seconds before the first retry; doubled before each further one
-_MAX_BODY = 120  # characters of a server's short text answer quoted in a problem line
 
 _HEADLINES = {
     NotifyEvent.FAILURE: "FAILED",
@@ -130,7 +130,7 @@ def notify(
     previous: Mapping[str, Any] | None,
     report: str,
 ) -> list[str]:
-    """Post the run's message if an event applies, ping the heartbeat if the run passed; never raises.
+    """Post the run's message if an event applies, and tell the heartbeat how the run ended; never raises.
 
     ``previous`` is the history line of the previous run (``history.previous_run``). Returns one
     line per problem, for stderr.
@@ -146,141 +146,75 @@ def notify(
             )
         else:
             payload = message(run, event=event, report=report)
-            reason = send("POST", url, payload=payload, timeout=timeout, retries=settings.retries)
+            reason = send("POST", url, payload=payload, timeout=timeout, retrying=retrying(settings))
             if reason:
                 problems.append(
                     f"notify: cannot post the {event.value} message to the webhook at {origin(url)}: {reason}."
                 )
-    if settings.heartbeat_env and not run.status.is_failing:
+    failing = run.status.is_failing
+    if settings.heartbeat_env and (settings.heartbeat_style is HeartbeatStyle.HEALTHCHECKS or not failing):
         url = environ.get(settings.heartbeat_env)
         if not url:
             problems.append(
                 f"notify: environment variable {settings.heartbeat_env} is not set; the heartbeat was not pinged."
             )
         else:
-            reason = send("GET", url, timeout=timeout, retries=settings.retries)
+            signal = "fail" if failing else None
+            reason = send("GET", heartbeat_url(url, signal), timeout=timeout, retrying=retrying(settings))
             if reason:
-                problems.append(f"notify: cannot ping the heartbeat at {origin(url)}: {reason}.")
+                told = "signal the failure to" if signal else "ping"
+                problems.append(f"notify: cannot {told} the heartbeat at {origin(url)}: {reason}.")
     return problems
 
 
-def send(
-    method: str,
-    url: str,
-    *,
-    payload: Mapping[str, Any] | None = None,
-    timeout: float,
-    retries: int,
-) -> str | None:
-    """One request with retries; None on a 2xx answer, else why not (safe to print).
+def notify_start(settings: NotifySettings, environ: Mapping[str, str]) -> list[str]:
+    """Tell a healthchecks-style heartbeat that a run begins (``<url>/start``); never raises.
 
-    Retried: connection errors, timeouts, 429 and 5xx, after 0.5 s, 1 s, 2 s... Not retried: any
-    other answer (a 404 stays a 404), and a redirect of the webhook's POST, which would turn it into
-    a GET or hand the payload to another host.
+    Silent when the style is ``plain`` or the variable is unset (the end of the run reports that).
     """
-    attempts = 1 + retries
-    reason = "not attempted"
-    with requests.Session() as session:
-        for attempt in range(1, attempts + 1):
-            if attempt > 1:
-                time.sleep(FIRST_PAUSE * 2 ** (attempt - 2))
-            try:
-                with session.request(
-                    method,
-                    url,
-                    json=payload,
-                    timeout=timeout,
-                    allow_redirects=method == "GET",
-                    stream=True,
-                ) as response:
-                    if 200 <= response.status_code < 300:
-                        return None
-                    reason = f"it answered HTTP {response.status_code}{_quoted_body(response)}"
-                    if response.status_code != 429 and response.status_code < 500:
-                        return _after(reason, attempt, url)
-            except requests.ConnectTimeout:
-                reason = f"no connection within {timeout:g} s"
-            except requests.Timeout:
-                reason = f"no answer within {timeout:g} s"
-            except requests.ConnectionError as error:
-                reason = f"cannot connect ({_cause(error)})"
-            except requests.RequestException as error:
-                # An invalid URL and the like: retrying cannot help. Never str(error): it holds the URL.
-                return _after(f"the request could not be made ({type(error).__name__})", attempt, url)
-    return _after(reason, attempts, url)
+    if not settings.heartbeat_env or settings.heartbeat_style is not HeartbeatStyle.HEALTHCHECKS:
+        return []
+    url = environ.get(settings.heartbeat_env)
+    if not url:
+        return []
+    reason = send(
+        "GET",
+        heartbeat_url(url, "start"),
+        timeout=min(settings.timeout.total_seconds(), START_BUDGET_SECONDS),
+        retrying=start_retrying(settings),
+    )
+    return [f"notify: cannot signal the start to the heartbeat at {origin(url)}: {reason}."] if reason else []
 
 
-def _after(reason: str, attempts: int, url: str) -> str:
-    return redact(f"{reason}, after {attempts} attempt{'s' if attempts != 1 else ''}", url)
-
-
-def _quoted_body(response: requests.Response) -> str:
-    """A short plain answer such as Slack's ``no_service``, quoted; HTML pages and long bodies are not."""
-    kind = response.headers.get("Content-Type", "")
-    if not kind.startswith(("text/plain", "application/json")):
-        return ""
-    try:
-        raw = next(response.iter_content(_MAX_BODY * 4), b"")
-    except requests.RequestException:
-        return ""
-    text = " ".join(raw.decode("utf-8", "replace").split())
-    if not text:
-        return ""
-    if len(text) > _MAX_BODY:
-        text = text[: _MAX_BODY - 1] + "…"
-    return f" ({text})"  # redacted with the rest of the reason
-
-
-def _cause(error: BaseException) -> str:
-    """The operating system's reason under requests' and urllib3's wrappers (whose text holds the URL)."""
-    seen: set[int] = set()
-    pending: list[BaseException] = [error]
-    while pending:
-        current = pending.pop(0)
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, OSError) and current.strerror:
-            return current.strerror
-        if isinstance(current, http.client.HTTPException):  # RemoteDisconnected: a closed connection
-            return str(current) or type(current).__name__
-        reason = getattr(current, "reason", None)  # urllib3's MaxRetryError keeps the cause here
-        nested = [reason, *current.args, current.__cause__, current.__context__]
-        pending += [item for item in nested if isinstance(item, BaseException)]
-    return "the connection failed"
-
-
-def origin(url: str) -> str:
-    """``scheme://host[:port]`` of a URL: never its credentials, path, query or fragment."""
+def heartbeat_url(url: str, signal: str | None) -> str:
+    """healthchecks.io's signal endpoints: ``<url>/start`` and ``<url>/fail``, any query kept after the path."""
+    if signal is None:
+        return url
     try:
         parts = urlsplit(url)
-        host = parts.hostname or "?"
-        port = parts.port
-    except ValueError:
-        return "(a URL that does not parse)"
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+    except ValueError:  # the request reports it, without the URL
+        return url
+    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}/{signal}"))
 
 
-def redact(text: str, url: str) -> str:
-    """``text`` without any part of ``url`` that may be a secret: userinfo, path, query, fragment.
+# The start signal holds up the drill it announces: a heartbeat server asking to be retried later gets
+# this much of the run's time, no more; the end of the run still reports what happened.
+START_BUDGET_SECONDS = 10.0
 
-    A server's answer may repeat the request (a 404 page naming the path, a token it refused), so
-    each path segment and query value of six characters or more is taken out on its own as well.
-    """
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return text.replace(url, "…")
-    secrets = {url, parts.path, parts.query, parts.fragment}
-    for piece in re.split(r"[/?&=#;]", f"{parts.path}?{parts.query}#{parts.fragment}"):
-        secrets.update({piece, unquote(piece)})
-    secrets = {secret for secret in secrets if len(secret) >= 6}
-    # Credentials go whatever their length (but a one-letter user name would eat the text).
-    for credential in (parts.username, parts.password):
-        if credential and len(credential) >= 3:
-            secrets.update({credential, unquote(credential)})
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "…")
-    return text
+
+def start_retrying(settings: NotifySettings) -> Retrying:
+    """The start signal's bounds: the configured ones, capped so that a run never waits long to begin."""
+    configured = retrying(settings)
+    return Retrying(
+        retries=configured.retries,
+        max_wait=min(configured.max_wait, START_BUDGET_SECONDS),
+        max_time=min(configured.max_time, START_BUDGET_SECONDS),
+    )
+
+
+def retrying(settings: NotifySettings) -> Retrying:
+    return Retrying(
+        retries=settings.retries,
+        max_wait=settings.max_retry_wait.total_seconds(),
+        max_time=settings.max_retry_time.total_seconds(),
+    )

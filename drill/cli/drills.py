@@ -121,6 +121,7 @@ def _execute(
             _locked(loaded, selected, restore=Phase.RESTORE in phases) as drillable,
             _progress() as progress,
         ):
+            _announce_start(loaded)
             run = execute(
                 loaded,
                 command=command,
@@ -132,6 +133,14 @@ def _execute(
                 progress=progress,
             )
         _finish(run, loaded, tuple(databases or ()), json_path, junit_path)
+
+
+def _announce_start(loaded: LoadedConfig) -> None:
+    """A healthchecks-style heartbeat hears that a run began; its trouble is a line, never the verdict."""
+    from drill.reports.notify import notify_start
+
+    for problem in notify_start(loaded.config.notify, os.environ):
+        error(problem)
 
 
 def _finish(
@@ -157,7 +166,7 @@ def _finish(
     # Read before this run's own history line is appended: a recovery is judged against the run before.
     previous = history.previous_run(report_dir, run.command, tuple(db.name for db in run.coverage.databases))
     # The record first: nothing printed to a terminal may cost the run its evidence.
-    published = publish(run, report_dir)
+    published = publish(run, report_dir, keep=config.report)
     if json_path is not None:
         write_atomic(json_path, render_json(run))
     if junit_path is not None:
@@ -169,6 +178,8 @@ def _finish(
         out.print(f"JUnit: {junit_path}", markup=False, highlight=False)
     out.print(f"Report: {published.report}", markup=False, highlight=False)
     out.print(f"History: {published.index}", markup=False, highlight=False)
+    if published.pruned is not None and published.pruned.runs:
+        out.print(f"History: {published.pruned.describe()}", markup=False, highlight=False)
     stopped = SWITCH.stopped
     metrics = config.metrics
     if stopped is not None:
@@ -180,7 +191,8 @@ def _finish(
         )
         metrics = metrics.model_copy(update={"pushgateway_env": None})
     # Metrics and notifications report their own trouble; they never change the run's verdict.
-    problems = publish_metrics(
+    problems = list(published.problems)
+    problems += publish_metrics(
         run, metrics, os.environ, history.last_passing_drills(report_dir), selection=selection
     )
     if stopped is None:

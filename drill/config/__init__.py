@@ -6,6 +6,7 @@ the models alone cannot (literal secrets, dangling names, unset variables, missi
 """
 
 from drill.config.errors import ConfigError, Problem, dotted
+from drill.config.keeping import KeepPeriod
 from drill.config.loading import LoadedConfig, load_config
 from drill.config.models import (
     Agent,
@@ -14,6 +15,7 @@ from drill.config.models import (
     Credentials,
     Database,
     Duration,
+    HeartbeatStyle,
     IntegrityQuery,
     MetricsSettings,
     NotifyEvent,
@@ -37,7 +39,9 @@ __all__ = [
     "Credentials",
     "Database",
     "Duration",
+    "HeartbeatStyle",
     "IntegrityQuery",
+    "KeepPeriod",
     "LoadedConfig",
     "MetricsSettings",
     "NotifyEvent",

@@ -11,7 +11,7 @@ import enum
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from drill.config.keeping import KeepPeriod
 from drill.cron import zone
 from drill.durations import parse_duration
 from drill.sizes import parse_size
@@ -235,6 +236,16 @@ class Agent(_Frozen):
 
 class ReportSettings(_Frozen):
     dir: str = "drill-reports"
+    # Pruning after each run (drill.reports.pruning): none set keeps every run, as before.
+    keep_runs: int | None = Field(None, ge=1)  # the newest this many runs
+    keep_days: int | None = Field(None, ge=1)  # runs started within this many days
+    keep_period: tuple[KeepPeriod, ...] = ()  # never pruned, whatever the two above say
+
+    @field_validator("keep_period", mode="before")
+    @classmethod
+    def _one_period(cls, value: Any) -> Any:
+        """``keep_period = "2026-Q3"`` (one period) as well as a list of them."""
+        return (value,) if isinstance(value, str | dict) else value
 
 
 class RestoreEngine(enum.StrEnum):
@@ -302,6 +313,11 @@ class NotifyEvent(enum.StrEnum):
     SUCCESS = "success"  # every passing run
 
 
+class HeartbeatStyle(enum.StrEnum):
+    HEALTHCHECKS = "healthchecks"  # <url>/start as a run begins, <url> when it passes, <url>/fail when not
+    PLAIN = "plain"  # one GET of <url> after each passing run, for monitors that know no /start or /fail
+
+
 class NotifySettings(_Frozen):
     """Who hears about a run: a chat webhook, and a dead man's switch that expects a ping per passing run."""
 
@@ -310,6 +326,9 @@ class NotifySettings(_Frozen):
     heartbeat_env: str | None = None  # the variable holding a healthchecks-style URL, pinged on success
     timeout: Duration = timedelta(seconds=10)  # per attempt
     retries: int = Field(3, ge=0, le=10)  # attempts after the first, with a growing pause between
+    heartbeat_style: Annotated[HeartbeatStyle, Field(strict=False)] = HeartbeatStyle.HEALTHCHECKS
+    max_retry_wait: Duration = timedelta(seconds=30)  # the longest pause, a server's Retry-After included
+    max_retry_time: Duration = timedelta(minutes=2)  # one delivery's attempts and pauses together
 
 
 class RunSettings(_Frozen):

@@ -9,7 +9,7 @@ from drill.reports.charts import LineChart
 from drill.reports.index_view import (
     DatabaseTrend,
     IndexView,
-    index_view,
+    index_of,
 )
 
 DAY_1 = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
@@ -64,7 +64,7 @@ def failing(check: str, database: str | None = "orders", target: str | None = "v
 
 def view_of(*entries: Any, reports: set[str] | None = None) -> IndexView:
     kept = {entry.get("run_id") for entry in entries} if reports is None else reports
-    return index_view(entries, generated_at=GENERATED, has_report=lambda name: name in kept)
+    return index_of(entries, generated_at=GENERATED, has_report=lambda name: name in kept)
 
 
 def trend(view: IndexView, name: str) -> DatabaseTrend:

@@ -66,6 +66,7 @@ class Answer:
     status: int = 200
     body: str = "ok"
     content_type: str = "text/plain; charset=utf-8"
+    headers: tuple[tuple[str, str], ...] = ()  # more headers, such as ("Retry-After", "1")
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = 0.0  # time.monotonic() when it arrived
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -108,13 +110,21 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         with self.server.lock:
             self.server.record.requests.append(
-                Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                Recorded(
+                    self.command,
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                    time.monotonic(),
+                )
             )
             answer = self.server.script.pop(0) if self.server.script else Answer()
         payload = answer.body.encode()
         self.send_response(answer.status)
         self.send_header("Content-Type", answer.content_type)
         self.send_header("Content-Length", str(len(payload)))
+        for name, value in answer.headers:
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
 

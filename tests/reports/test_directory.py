@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from drill import history
+from drill.history_summary import SUMMARY_FILE
 from drill.model import ConfigIdentity, DrillRun, Status
 from drill.reports.directory import (
     INDEX,
@@ -114,10 +115,9 @@ def test_published_files_have_mode_0644(tmp_path: Path) -> None:
         os.umask(previous)
 
     files = [path for path in tmp_path.rglob("*") if path.is_file()]
-    assert {path.name for path in files} == {RUN_JSON, RUN_HTML, INDEX, history.HISTORY_FILE}
-    assert {path.name: path.stat().st_mode & 0o777 for path in files} == dict.fromkeys(
-        (RUN_JSON, RUN_HTML, INDEX, history.HISTORY_FILE), 0o644
-    )
+    written = (RUN_JSON, RUN_HTML, INDEX, history.HISTORY_FILE, SUMMARY_FILE, history.LOCK_FILE)
+    assert {path.name for path in files} == set(written)
+    assert {path.name: path.stat().st_mode & 0o777 for path in files} == dict.fromkeys(written, 0o644)
 
 
 def test_publishing_leaves_no_temp_files_behind(tmp_path: Path) -> None:

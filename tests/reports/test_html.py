@@ -23,7 +23,7 @@ from drill.model import (
     Status,
 )
 from drill.reports.html import environment, render_index, render_report
-from drill.reports.index_view import index_view
+from drill.reports.index_view import index_of
 from drill.reports.json_report import parse_json, render_json
 from tests.reports.runs import recorded
 
@@ -174,6 +174,6 @@ def test_the_environment_escapes_and_refuses_undefined_values() -> None:
 
 
 def test_the_index_of_an_empty_history_says_so() -> None:
-    html = render_index(index_view([], generated_at=STARTED, has_report=lambda run_id: False))
+    html = render_index(index_of([], generated_at=STARTED, has_report=lambda run_id: False))
     assert 'id="verdict">NO RUNS<' in html and "0 runs recorded" in html
     assert_self_contained(html)

@@ -13,7 +13,7 @@ from drill.model import ConfigIdentity, DrillRun, Finding, Severity, Status
 from drill.reports import history_line
 from drill.reports.index_view import (
     MAX_DRILLS_CHARTED,
-    index_view,
+    index_of,
 )
 from tests.reports.index_lines import (
     GENERATED,
@@ -258,7 +258,7 @@ def test_the_index_reads_the_lines_drill_history_writes(tmp_path: Path) -> None:
     for each in (drilled(1, 100 * MB, 1000), drilled(2, 1024, 3, Status.FAIL)):
         history.append(tmp_path, history_line.summary(each))
 
-    view = index_view(history.entries(tmp_path), generated_at=GENERATED, has_report=lambda _: True)
+    view = index_of(history.entries(tmp_path), generated_at=GENERATED, has_report=lambda _: True)
 
     assert [row.status for row in view.runs] == [Status.FAIL, Status.FAIL]
     assert view.runs[0].failing == ("restore: orders", "integrity: orders", "freshness: orders")

@@ -14,7 +14,7 @@ from drill.reports.index_view import (
     MAX_RUNS_IN_STRIP,
     MAX_RUNS_LISTED,
     RUN_ID,
-    index_view,
+    index_of,
 )
 from tests.reports.index_lines import (
     GENERATED,
@@ -137,7 +137,7 @@ def test_entries_are_read_once_as_they_stream_by() -> None:
             consumed.append(number)
             yield line(number)
 
-    view = index_view(stream(), generated_at=GENERATED, has_report=lambda _: False)
+    view = index_of(stream(), generated_at=GENERATED, has_report=lambda _: False)
 
     assert consumed == list(range(MAX_RUNS_LISTED + 50))
     assert view.total_runs == MAX_RUNS_LISTED + 50
@@ -204,7 +204,7 @@ def test_non_object_lines_in_the_history_file_are_skipped(tmp_path: Path) -> Non
         handle.write('[1, 2]\n"a string"\n42\nnull\n{"half": \n')
     history.append(tmp_path, line(2))
 
-    view = index_view(history.entries(tmp_path), generated_at=GENERATED, has_report=lambda _: True)
+    view = index_of(history.entries(tmp_path), generated_at=GENERATED, has_report=lambda _: True)
 
     assert [row.run_id for row in view.runs] == [run_id(2), run_id(1)]
     assert view.total_runs == 2
@@ -255,7 +255,7 @@ def test_the_page_check_is_only_asked_about_run_ids_drill_writes() -> None:
         asked.append(name)
         return True
 
-    index_view([line(1), line(2, run_id="../../etc")], generated_at=GENERATED, has_report=has_report)
+    index_of([line(1), line(2, run_id="../../etc")], generated_at=GENERATED, has_report=has_report)
 
     assert asked == [run_id(1)]
 

@@ -15,7 +15,7 @@ from drill.model import ConfigIdentity, DrillRun, Finding, Interruption, Phase, 
 from drill.reports.console import print_run
 from drill.reports.history_line import summary
 from drill.reports.html import render_report
-from drill.reports.index_view import index_view
+from drill.reports.index_view import index_of
 from drill.reports.json_report import parse_json, render_json
 from drill.reports.junit import render_junit
 from drill.reports.run_schema import run_record_schema
@@ -62,7 +62,7 @@ def test_the_history_line_and_the_index_name_the_signal() -> None:
 
     assert line["interrupted"] == "SIGTERM" and line["status"] == "error"
     assert "interrupted" not in summary(run(None))
-    [row] = index_view([line], generated_at=NOW, has_report=lambda _: True).runs
+    [row] = index_of([line], generated_at=NOW, has_report=lambda _: True).runs
     assert row.interrupted == "SIGTERM"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from drill.config import NotifySettings
+from drill.config import HeartbeatStyle, NotifySettings
 from drill.reports.notify import notify
 from tests.reports.notify_runs import (
     FAILURE,
@@ -30,10 +30,11 @@ def assert_no_secret(lines: list[str]) -> None:
 # --- delivery ------------------------------------------------------------------------------------
 
 
-def test_a_failing_run_posts_one_message_and_no_heartbeat() -> None:
+def test_a_failing_run_posts_one_message_and_no_plain_heartbeat() -> None:
     with receiver() as hook:
         environ = {"DRILL_WEBHOOK": hook.url(HOOK_PATH), "DRILL_HEARTBEAT": hook.url(PING_PATH)}
-        problems = notify(failing_run(), settings(), environ, previous=None, report=REPORT)
+        plain = settings(heartbeat_style=HeartbeatStyle.PLAIN)
+        problems = notify(failing_run(), plain, environ, previous=None, report=REPORT)
 
     assert problems == []
     assert [(request.method, request.path) for request in hook.requests] == [("POST", HOOK_PATH)]
@@ -237,7 +238,10 @@ def test_a_heartbeat_that_fails_still_lets_the_message_go() -> None:
 def test_an_unset_variable_is_a_problem_line() -> None:
     problems = notify(failing_run(), settings(), {}, previous=None, report=REPORT)
 
-    assert problems == ["notify: environment variable DRILL_WEBHOOK is not set; no failure message was sent."]
+    assert problems == [
+        "notify: environment variable DRILL_WEBHOOK is not set; no failure message was sent.",
+        "notify: environment variable DRILL_HEARTBEAT is not set; the heartbeat was not pinged.",
+    ]
 
 
 def test_an_invalid_url_is_a_problem_line_without_the_url() -> None:

@@ -13,8 +13,12 @@ from drill.facts import CredentialSighting, SightingKind
 from drill.trust.exposure.aws import aws_shapes, key_id_shapes
 from drill.trust.exposure.env import env_shapes, is_env_file
 from drill.trust.exposure.gcp import service_account_shape
+from drill.trust.exposure.keys import private_key_shapes
 from drill.trust.exposure.known import KnownCredentials, KnownFile, KnownValue
-from drill.trust.exposure.pgpass import is_pgpass, pgpass_shapes
+from drill.trust.exposure.kubeconfig import kubeconfig_shapes
+from drill.trust.exposure.netrc import netrc_shapes
+from drill.trust.exposure.pgbackrest import cipher_pass_shapes
+from drill.trust.exposure.pgpass import is_pgpass, looks_like_pgpass, pgpass_shapes
 from drill.trust.exposure.shape import Shape
 
 _PREFIX = 4  # known values sharing this many leading bytes are ruled out together
@@ -31,8 +35,13 @@ def _shapes(
     yield from aws_shapes(data)
     if env_style or is_env_file(name):
         yield from env_shapes(data)
-    if is_pgpass(name):
+    # By content, whatever the file is called: a copy under an innocuous name is as exposed.
+    if is_pgpass(name) or looks_like_pgpass(data):
         yield from pgpass_shapes(data)
+    yield from private_key_shapes(data)
+    yield from kubeconfig_shapes(data)
+    yield from netrc_shapes(name, data)
+    yield from cipher_pass_shapes(data)
     yield from key_id_shapes(data)
 
 
@@ -73,7 +82,9 @@ class Finder:
         shapes = _shapes(name, data, env_style=env_style, known=self.known, knows_values=bool(found))
         for shape in shapes:
             line = _line_of(data, shape.offset)
-            if line in covered:  # a known value on this line already says more than its shape
+            last = line if shape.end is None else _line_of(data, shape.end)
+            # A known value on these lines (one line of a backup key, say) already says more.
+            if any(number in covered for number in range(line, last + 1)):
                 continue
             covered.add(line)
             found.append(CredentialSighting(path, line, shape.kind, shape.what, shape.masked, shape.targets))

@@ -14,6 +14,7 @@ class Shape:
     what: str
     masked: str
     targets: tuple[str, ...] = ()
+    end: int | None = None  # where a shape of several lines (a PEM block) ends; None: one line
 
 
 def placeholder(value: bytes) -> bool:

@@ -230,7 +230,12 @@ def test_a_failing_drill_posts_to_the_webhook_writes_metrics_and_a_recovery_ping
         assert failed.returncode == 3, failed.stdout + failed.stderr
         [post] = hooks.to("/services/T000/B000/SECRETTOKEN")
         assert post.method == "POST" and "FAIL" in post.json()["text"] and "freshness" in post.json()["text"]
-        assert hooks.to("/ping/drill") == []  # a failing drill sends no heartbeat: its silence alerts
+        # healthchecks.io's signals: the run began, then it failed; the switch tells it from silence.
+        assert [ping.path for ping in hooks.requests if ping.path.startswith("/ping")] == [
+            "/ping/drill/start",
+            "/ping/drill/fail",
+        ]
+        assert hooks.to("/ping/drill") == []
 
         fresh = _config(workspace, "3d")
         fresh.write_text(fresh.read_text() + OUTBOUND.format())
@@ -239,6 +244,7 @@ def test_a_failing_drill_posts_to_the_webhook_writes_metrics_and_a_recovery_ping
         recovery = hooks.to("/services/T000/B000/SECRETTOKEN")[1].json()["text"]
         assert "recover" in recovery.lower()
         assert [ping.method for ping in hooks.to("/ping/drill")] == ["GET"]
+        assert len(hooks.to("/ping/drill/start")) == 2 and len(hooks.to("/ping/drill/fail")) == 1
     assert "SECRETTOKEN" not in failed.stdout + failed.stderr + passed.stdout + passed.stderr
     families = {
         family.name: family
@@ -265,3 +271,16 @@ def test_a_webhook_that_is_down_never_fails_the_drill(workspace: Path) -> None:
         result.stdout + result.stderr
     )  # the drill passed; the ping could not be sent
     assert f"http://127.0.0.1:{port}" in result.stderr and "SECRET" not in result.stderr
+
+
+def test_keep_runs_prunes_the_oldest_run_and_says_so(workspace: Path) -> None:
+    config = _config(workspace, "3d")
+    config.write_text(config.read_text().replace('dir = "reports"\n', 'dir = "reports"\nkeep_runs = 2\n'))
+    outputs = [drill("check", "-c", str(config), cwd=workspace) for _ in range(3)]
+
+    # The verdict does not matter here: the pruning does.
+    assert {result.returncode for result in outputs} <= {0, 3}, outputs[-1].stderr
+    assert "pruned" not in outputs[1].stdout
+    assert "History: pruned 1 run." in outputs[2].stdout
+    assert len(list((workspace / "reports" / "runs").iterdir())) == 2
+    assert len((workspace / "reports" / "history.jsonl").read_text().splitlines()) == 2
