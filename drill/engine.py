@@ -130,10 +130,12 @@ def _drills(
         binaries = Unavailable(f"The restore drill could not be set up: {type(error).__name__}: {error}")
     restores = []
     for facts in collected.databases:
-        outcome: DrillOutcome | Unavailable | None = _stanza_drill(facts)
+        outcome: DrillOutcome | Unavailable | None = None
+        stanza = _stanza_drill(facts)
+        # A dump restore chooses among the dump copies only: a repository's manifest is no dump.
         dumps = replace(facts, copies=tuple(copy for copy in facts.copies if copy.repository is None))
-        if outcome is not None:
-            pass
+        if stanza is not None:
+            outcome = stanza
         elif isinstance(binaries, Unavailable):
             outcome = binaries
         elif SWITCH.stopped is not None:
