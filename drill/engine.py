@@ -20,7 +20,7 @@ from drill.baseline.model import Approval, Baseline
 from drill.collect import collect
 from drill.collect.capture import capture
 from drill.config import Database, LoadedConfig, RestoreEngine
-from drill.facts import CollectedFacts, DrillOutcome, FactUnavailable, RestoreFacts, Subject
+from drill.facts import CollectedFacts, DatabaseFacts, DrillOutcome, FactUnavailable, RestoreFacts, Subject
 from drill.model import (
     ConfigIdentity,
     CouldNotVerify,
@@ -78,6 +78,7 @@ def _subjects(collected: CollectedFacts, restores: Sequence[RestoreFacts]) -> Ma
         Scope.AGENT: collected.agents,
         Scope.AGENT_TARGET: collected.agent_targets,
         Scope.VERIFIER_TARGET: collected.verifier_targets,
+        Scope.REPOSITORY: collected.repositories,
         Scope.RESTORE: restores,
         Scope.BASELINE: collected.drift,
     }
@@ -133,7 +134,12 @@ def _drills(
     restores = []
     for facts in collected.databases:
         outcome: DrillOutcome | Unavailable | None = None
-        if isinstance(binaries, Unavailable):
+        stanza = _stanza_drill(facts)
+        # A dump restore chooses among the dump copies only: a repository's manifest is no dump.
+        dumps = replace(facts, copies=tuple(copy for copy in facts.copies if copy.repository is None))
+        if stanza is not None:
+            outcome = stanza
+        elif isinstance(binaries, Unavailable):
             outcome = binaries
         elif SWITCH.stopped is not None:
             outcome = Unavailable(f"Not drilled: {SWITCH.stopped.reason}.")
@@ -141,7 +147,7 @@ def _drills(
             try:
                 with unwinding():  # SIGTERM or Ctrl-C unwinds the drill, so its scratch server is removed
                     outcome = drill_database(
-                        facts, config.restore, binaries, environ, keep=keep, progress=progress
+                        dumps, config.restore, binaries, environ, keep=keep, progress=progress
                     )
             except Interrupted as interruption:
                 outcome = outcome or Unavailable(
@@ -154,6 +160,25 @@ def _drills(
         previous = history.previous_drill(report_dir, facts.database.name)
         restores.append(RestoreFacts(facts.database, facts.policy, facts.now, outcome, previous))
     return restores
+
+
+def _stanza_drill(facts: DatabaseFacts) -> Unavailable | None:
+    """The restore drill of a database restored from a pgBackRest stanza (None: it restores a dump).
+
+    A database whose copies are all stanza repositories, or whose restore_from names a stanza, is
+    restored physically; until that drill runs here, its restore is an error that says so, never a
+    pass and never a dump restore of a manifest.
+    """
+    stanzas = sorted({copy.target.name for copy in facts.copies if copy.repository is not None})
+    dumps = [copy for copy in facts.copies if copy.repository is None]
+    restore_from = facts.database.restore_from
+    from_stanza = restore_from is not None and not any(copy.target.name == restore_from for copy in dumps)
+    if not stanzas or (dumps and not from_stanza):
+        return None
+    return Unavailable(
+        f"The restore drill of pgBackRest stanzas is not run yet: {facts.database.name} would be restored "
+        f"from {', '.join(stanzas)}, so its restore is not verified."
+    )
 
 
 def _with_proof(
@@ -176,7 +201,12 @@ def coverage(loaded: LoadedConfig, collected: CollectedFacts) -> Coverage:
     """What the run looked at, so that a report can group findings by database without the config."""
     return Coverage(
         databases=tuple(
-            CoveredDatabase(facts.database.name, facts.database.site, facts.database.targets)
+            # A stanza's repositories are each a copy, named after it (main.repo1): findings name those.
+            CoveredDatabase(
+                facts.database.name,
+                facts.database.site,
+                tuple(dict.fromkeys(copy.target.name for copy in facts.copies)) or facts.database.targets,
+            )
             for facts in collected.databases
         ),
         targets=tuple(facts.target.name for facts in collected.targets),

@@ -53,6 +53,7 @@ def collect(
         agents=settled(lambda: collect_agents(config, now, environ), lambda: _not_scanned(config, now)),
         agent_targets=agent_targets,
         verifier_targets=verifier_targets,
+        repositories=storage.repositories,
     )
     baseline = load_baseline(config)
     return replace(collected, baseline=baseline, drift=drift_subjects(config, collected, baseline, now))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from drill.config.errors import Problem
-from drill.config.models import Config, Credentials, RestoreEngine
+from drill.config.models import Config, Credentials, RestoreEngine, TargetType
 from drill.cron import trigger
 
 # Keys that would hold a secret itself; the message says which *_env or *_file key to use instead.
@@ -103,7 +103,15 @@ def _references(config: Config) -> Iterator[Problem]:
                 )
             seen.setdefault(name, index)
     known = {target.name for target in config.targets}
+    stanzas = {target.name for target in config.targets if target.type is TargetType.PGBACKREST}
     for db_index, database in enumerate(config.databases):
+        dumps = [name for name in database.targets if name in known and name not in stanzas]
+        if dumps and database.snapshot_pattern is None:
+            yield Problem(
+                f"databases[{db_index}].snapshot_pattern",
+                f"is required: {', '.join(dumps)} hold dumps, and the pattern says which objects are "
+                f"{database.name}'s (only a database whose targets are all pgbackrest stanzas needs none).",
+            )
         if database.restore_from and database.restore_from not in database.targets:
             yield Problem(
                 f"databases[{db_index}].restore_from",
@@ -182,6 +190,9 @@ def _files(config: Config, base: Path) -> Iterator[Problem]:
             name = getattr(credentials, key)
             if name and not (base / Path(name).expanduser()).is_file():
                 yield Problem(f"{where}.{key}", f"file {name} does not exist.")
+    for index, target in enumerate(config.targets):
+        if target.config and not (base / Path(target.config).expanduser()).is_file():
+            yield Problem(f"targets[{index}].config", f"file {target.config} does not exist.")
     for index, agent in enumerate(config.agents):
         if agent.env_file and not (base / Path(agent.env_file).expanduser()).is_file():
             yield Problem(f"agents[{index}].env_file", f"file {agent.env_file} does not exist.")

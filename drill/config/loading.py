@@ -108,6 +108,8 @@ def _resolved(config: Config, base: Path) -> Config:
         target.model_copy(
             update={
                 "path": _resolve(base, target.path),
+                # pgBackRest resolves a relative --config against /, not the working directory.
+                "config": _resolve(base, target.config),
                 "credentials": credentials(target.credentials),
             }
         )

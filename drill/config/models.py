@@ -18,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -62,6 +63,7 @@ class TargetType(enum.StrEnum):
     S3 = "s3"
     GCS = "gcs"
     FILESYSTEM = "filesystem"
+    PGBACKREST = "pgbackrest"  # a pgBackRest stanza: each of its repositories is a copy
 
 
 class Credentials(_Frozen):
@@ -139,7 +141,9 @@ class PolicyOverrides(_Frozen):
 class Target(_Frozen):
     name: str = Field(pattern=_NAME)
     type: Annotated[TargetType, Field(strict=False)]
-    site: str = Field(min_length=1)
+    # The failure domain. Required, except for a pgbackrest target, whose s3 and gcs repositories are
+    # then each their bucket's location (a posix repository still needs one: drill cannot know its site).
+    site: str = Field("", validate_default=True)
     bucket: str | None = None
     prefix: str = ""
     path: str | None = None
@@ -156,9 +160,26 @@ class Target(_Frozen):
     # when endpoint_url is not AWS; then drill asks neither STS nor IAM at the S3 endpoint).
     sts_endpoint_url: str | None = None
     iam_endpoint_url: str | None = None
+    # pgbackrest only: the stanza, its pgBackRest config file (default: pgBackRest's own lookup), and
+    # one repository of it (default: every repository, each one copy).
+    stanza: str | None = Field(None, pattern=_NAME)
+    config: str | None = None
+    repo: int | None = Field(None, ge=1, le=256)
+
+    @field_validator("site")
+    @classmethod
+    def _site(cls, site: str, info: ValidationInfo) -> str:
+        if not site and info.data.get("type") is not TargetType.PGBACKREST:
+            raise ValueError("is required: the failure domain (only a pgbackrest target may leave it out)")
+        return site
 
     @model_validator(mode="after")
     def _location(self) -> Target:
+        if self.type is TargetType.PGBACKREST:
+            return self._stanza()
+        stray = [key for key in ("stanza", "config", "repo") if getattr(self, key) is not None]
+        if stray:
+            raise ValueError(f"only a pgbackrest target takes {', '.join(stray)}")
         if self.type is TargetType.FILESYSTEM:
             if not self.path:
                 raise ValueError("a filesystem target needs 'path'")
@@ -176,6 +197,20 @@ class Target(_Frozen):
             raise ValueError("only an s3 target takes 'sts_endpoint_url' and 'iam_endpoint_url'")
         return self
 
+    def _stanza(self) -> Target:
+        if not self.stanza:
+            raise ValueError("a pgbackrest target needs 'stanza'")
+        # Where the repositories are comes from pgBackRest's own config; the rest says how drill
+        # reads a repository's bucket (endpoint, region, credentials, owner, writer).
+        stray = [key for key in ("bucket", "path", "prefix") if getattr(self, key)]
+        if self.immutable:
+            stray.append("immutable")
+        if stray:
+            raise ValueError(
+                f"a pgbackrest target takes its repositories from pgBackRest's config, not {', '.join(stray)}"
+            )
+        return self
+
     @property
     def effective_media(self) -> str:
         return self.media or self.type.value
@@ -185,6 +220,8 @@ class Target(_Frozen):
         """Where the data physically lives; two targets with one location are one copy."""
         if self.type is TargetType.FILESYSTEM:
             return f"file://{self.path}"
+        if self.type is TargetType.PGBACKREST:
+            return f"pgbackrest://{self.stanza}@{self.config or 'default'}"
         endpoint = self.endpoint_url or self.type.value
         return f"{self.type.value}://{self.bucket}@{endpoint}"
 
@@ -214,7 +251,9 @@ class Database(PolicyOverrides):
     name: str = Field(pattern=_NAME)
     site: str = Field(min_length=1)
     targets: tuple[str, ...] = Field(min_length=1)
-    snapshot_pattern: str = Field(min_length=1)
+    # Which objects are this database's snapshots on its dump targets; a database whose targets are
+    # all pgBackRest stanzas needs none.
+    snapshot_pattern: str | None = Field(None, min_length=1)
     checks: tuple[IntegrityQuery, ...] = ()
     rto: Duration | None = None  # recovery time objective: the whole drill must finish within it
     restore_from: str | None = None  # the target to restore from; default: the first holding the newest

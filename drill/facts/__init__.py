@@ -18,6 +18,15 @@ from drill.facts.baseline import (
     UnusableBaseline,
 )
 from drill.facts.collected import CollectedFacts
+from drill.facts.pgbackrest import (
+    RepoSettings,
+    RepositoryFacts,
+    Retention,
+    StanzaBackup,
+    StanzaRepo,
+    WalArchive,
+    WalRange,
+)
 from drill.facts.posture import (
     BucketPosture,
     DocumentDigest,
@@ -81,13 +90,18 @@ __all__ = [
     "PreviousDrill",
     "QueryVerdict",
     "Record",
+    "RepoSettings",
+    "RepositoryFacts",
     "RestoreFacts",
+    "Retention",
     "S3BucketPosture",
     "ScanStats",
     "SequenceVerdict",
     "Sidecar",
     "SightingKind",
     "SnapshotListing",
+    "StanzaBackup",
+    "StanzaRepo",
     "Subject",
     "TableRows",
     "TargetFacts",
@@ -96,6 +110,8 @@ __all__ = [
     "UnusableBaseline",
     "Verification",
     "VerifierTargetFacts",
+    "WalArchive",
+    "WalRange",
     "full_pattern",
     "known",
 ]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from drill.facts.agents import AgentFacts
 from drill.facts.baseline import BaselineState, DriftFacts
+from drill.facts.pgbackrest import RepositoryFacts
 from drill.facts.storage import DatabaseFacts, DatabaseTargetFacts, TargetFacts
 from drill.facts.trust import AgentTargetFacts, VerifierTargetFacts
 
@@ -20,3 +21,4 @@ class CollectedFacts:
     verifier_targets: tuple[VerifierTargetFacts, ...] = ()
     baseline: BaselineState | None = None  # None: not loaded (facts assembled without collect())
     drift: tuple[DriftFacts, ...] = ()
+    repositories: tuple[RepositoryFacts, ...] = ()  # each repository of each pgBackRest stanza
