@@ -41,6 +41,8 @@ from drill.facts import (
     GcsBucketPosture,
     Identity,
     LifecycleRule,
+    RepoSettings,
+    RepositoryFacts,
     S3BucketPosture,
     TargetFacts,
     VerifierTargetFacts,
@@ -50,6 +52,8 @@ from drill.model import Unavailable
 P = TypeVar("P")
 # A limit that is not set (no RTO) is the weakest setting of all.
 UNLIMITED = -1e15
+# A retention that is not set (pgBackRest's expire keeps everything) is the strongest of all.
+KEPT_FOREVER = 1e15
 FILESYSTEM_WRITE = "filesystem:write"
 _NOT_JUDGED = "its trust evidence was not collected (the run was stopped first)"
 _LOCK_MODES = {"COMPLIANCE": 2, "GOVERNANCE": 1}
@@ -61,6 +65,7 @@ def capture(
 ) -> tuple[tuple[TargetRecord, ...], tuple[DatabaseRecord, ...], tuple[AgentRecord, ...]]:
     """The records of every target, database and agent the facts were collected for."""
     agent_names = tuple(agent.name for agent in config.agents)
+    repositories = {item.target.name: item for item in collected.repositories}
     targets = tuple(
         target_record(
             facts,
@@ -69,6 +74,7 @@ def capture(
                 (item for item in collected.verifier_targets if item.target.name == facts.target.name), None
             ),
             agent_names,
+            repository=repositories.get(facts.target.name),
         )
         for facts in collected.targets
     )
@@ -82,6 +88,8 @@ def target_record(
     agents: Sequence[AgentTargetFacts],
     verifier: VerifierTargetFacts | None,
     agent_names: Sequence[str] = (),
+    *,
+    repository: RepositoryFacts | None = None,
 ) -> TargetRecord:
     """The target's record; with no trust facts for it (the run was stopped before they were
     collected) every holder is unread, never taken for one without powers."""
@@ -89,6 +97,8 @@ def target_record(
     prefix = target.prefix.strip("/")
     settings = [Setting("location", f"{target.location}/{prefix}" if prefix else target.location)]
     settings.extend(_posture_settings(target.type, facts.posture))
+    if repository is not None:
+        settings.extend(_repository_settings(repository))
     lifecycle = _lifecycle(facts.posture)
     if verifier is None:
         holders = [Holder(name, unread=_NOT_JUDGED) for name in (None, *agent_names)]
@@ -212,6 +222,34 @@ def _posture_settings(kind: TargetType, posture: BucketPosture | Unavailable) ->
             _setting("read-only mount", _part(posture, lambda p: p.read_only_mount), lambda v: int(bool(v)))
         ]
     return []  # a kind of target whose settings drill does not record
+
+
+def _repository_settings(repository: RepositoryFacts) -> list[Setting]:
+    """What pgBackRest's own config promises for one repository: how long expire keeps backups and
+    WAL, and whether the repository is encrypted. A count and a number of days are different
+    settings, so that switching from one to the other is a change to review, not a comparison."""
+    names = ("pgBackRest full backups kept", "pgBackRest days of full backups kept", "pgBackRest cipher")
+    if isinstance(repository.repo, Unavailable):
+        return [Setting(name, unread=repository.repo.reason) for name in names]
+    settings: RepoSettings = repository.repo.settings
+    retention = settings.retention
+    by_days = retention.full_type == "time"
+    full = (
+        Setting(names[1] if by_days else names[0], retention.full, strength=retention.full)
+        if retention.full is not None
+        else Setting(names[0], None, shown="not set (expire keeps every backup)", strength=KEPT_FOREVER)
+    )
+    archive = (
+        Setting(
+            f"pgBackRest WAL kept for {retention.archive_type} backups",
+            retention.archive,
+            strength=retention.archive,
+        )
+        if retention.archive is not None
+        else Setting("pgBackRest WAL kept", None, shown="as long as the backups it serves")
+    )
+    cipher = Setting(names[2], settings.cipher_type, strength=0 if settings.cipher_type == "none" else 1)
+    return [full, archive, cipher]
 
 
 def _lifecycle(posture: BucketPosture | Unavailable) -> tuple[LifecycleRecord, ...] | Unavailable:
