@@ -22,6 +22,7 @@ from drill.facts.posture import (
 from drill.facts.restore import (
     DrillOutcome,
     IndexVerdict,
+    PageChecksums,
     PreviousDrill,
     QueryVerdict,
     RestoreFacts,
@@ -29,6 +30,7 @@ from drill.facts.restore import (
     TableRows,
     Timings,
     Verification,
+    WalReplay,
 )
 from drill.facts.storage import DatabaseFacts, DatabaseTargetFacts, SnapshotListing, TargetFacts, full_pattern
 from drill.facts.trust import (
@@ -63,6 +65,7 @@ __all__ = [
     "IndexVerdict",
     "LifecycleRule",
     "ObjectProtection",
+    "PageChecksums",
     "PermissionAnswer",
     "PreviousDrill",
     "QueryVerdict",
@@ -80,6 +83,7 @@ __all__ = [
     "Unavailable",
     "Verification",
     "VerifierTargetFacts",
+    "WalReplay",
     "full_pattern",
     "known",
 ]

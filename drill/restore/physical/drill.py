@@ -1,0 +1,240 @@
+"""One restore drill of a physical backup: the latest backup of a stanza's repository, restored,
+recovered to the end of its archive, and verified.
+
+The stages are timed apart, since they answer different questions: ``restore`` (pgBackRest copies
+the backup), ``replay`` (the server replays the WAL archive and promotes), ``verify`` (amcheck,
+the configured checks, row counts, and ``pg_checksums`` on the stopped cluster). How far replay
+got is compared with the archive (drill.restore.physical.replay); the time of the last replayed
+transaction is how old the restored data is.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from drill.config import Database, RestoreSettings
+from drill.facts import DrillOutcome, PageChecksums, Timings, Verification, WalReplay
+from drill.facts.pgbackrest import StanzaBackup, StanzaRepo
+from drill.model import Snapshot
+from drill.restore.binaries import SYSTEM_PLACES, PgBinaries, RestoreSetupError, find_binaries
+from drill.restore.bounds import BoundExceeded, DiskBudget
+from drill.restore.physical.access import DatabaseMissing, prepare_restore_role, superuser_session
+from drill.restore.physical.cluster import (
+    Recovered,
+    RecoveredCluster,
+    RecoveryFailed,
+    new_root,
+    run_checksums,
+)
+from drill.restore.physical.layout import Layout, PgBackRestSetup
+from drill.restore.physical.replay import read_replay
+from drill.restore.server_account import server_account
+from drill.restore.verify import verify
+from drill.storage.pgbackrest.command import PgBackRestFailed, find_program, passed_on
+from drill.storage.pgbackrest.conf import ConfigUnreadable, read_stanza_config
+from drill.storage.pgbackrest.stanza import stanza_secrets
+
+# What a physical drill runs: no initdb, no pg_restore; pg_checksums for the page checksums.
+PHYSICAL_TOOLS = ("postgres", "pg_checksums")
+_WEB_IDENTITY = ("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
+
+
+def binaries_for(version: str | None, settings: RestoreSettings, environ: Mapping[str, str]) -> PgBinaries:
+    """The server programs of the backup's major version: ``[restore] bin_dir`` if it is that
+    version, else PATH, else the usual system places. RestoreSetupError naming the version needed."""
+    if version is None:
+        raise RestoreSetupError(
+            "pgBackRest's info does not say which PostgreSQL version the backup was taken from."
+        )
+    major = int(version.split(".")[0])
+    candidates = [settings.bin_dir] if settings.bin_dir else []
+    candidates += [entry for entry in environ.get("PATH", "").split(os.pathsep) if entry]
+    for pattern in SYSTEM_PLACES:
+        anchor = Path(Path(pattern).anchor or ".")
+        candidates += sorted(
+            (str(path) for path in anchor.glob(str(Path(pattern).relative_to(anchor)))), reverse=True
+        )
+    seen: list[str] = []
+    for candidate in candidates:
+        try:
+            found = find_binaries(Path(candidate), require=PHYSICAL_TOOLS)
+        except RestoreSetupError:
+            continue
+        if found.major == major:
+            return found
+        seen.append(f"{found.bin_dir} ({found.major})")
+    where = f"; found only {', '.join(seen)}" if seen else ""
+    raise RestoreSetupError(
+        f"The backup was taken from PostgreSQL {version}, and only a PostgreSQL {major} server recovers it: "
+        f"no directory with its {', '.join(PHYSICAL_TOOLS)} was found in [restore] bin_dir, PATH or "
+        f"{', '.join(SYSTEM_PLACES)}{where}. Install the PostgreSQL {major} server (on Debian: "
+        f"apt-get install postgresql-{major}) or set [restore] bin_dir to its bin directory."
+    )
+
+
+def backup_snapshot(repo: StanzaRepo, backup: StanzaBackup) -> Snapshot:
+    """The backup as the restore check names it: stanza/label, its size in the repository, its stop time."""
+    return Snapshot(key=f"{repo.stanza}/{backup.label}", size=backup.repo_size, created_at=backup.stopped_at)
+
+
+def drill_stanza(
+    database: Database,
+    source: str,
+    repo: StanzaRepo,
+    settings: RestoreSettings,
+    environ: Mapping[str, str],
+    *,
+    keep: bool = False,
+    backup_set: str | None = None,
+) -> DrillOutcome:
+    """Drill ``database`` from the latest backup (or ``backup_set``) in ``repo``, the copy named ``source``.
+
+    A backup that does not restore, recover or verify is a failed outcome; a machine that cannot
+    run the drill (no server of the backup's version, no pgBackRest, an unreadable config) raises
+    RestoreSetupError.
+    """
+    started = time.monotonic()
+    backup = (
+        next((item for item in repo.backups if item.label == backup_set), None) if backup_set else repo.latest
+    )
+    if backup is None:
+        wanted = f"backup {backup_set}" if backup_set else "a backup"
+        return DrillOutcome(
+            source,
+            None,
+            failed_stage="fetch",
+            failure=f"Nothing to restore: repo{repo.settings.key} of stanza {repo.stanza} holds no {wanted}.",
+        )
+    snapshot = backup_snapshot(repo, backup)
+    timings: dict[str, float] = {}
+
+    def outcome(**fields: Any) -> DrillOutcome:
+        timings["total_seconds"] = time.monotonic() - started
+        return DrillOutcome(
+            source,
+            snapshot,
+            dump_format="pgbackrest",
+            dump_version=backup.pg_version,
+            raw_bytes=backup.repo_size,
+            timings=Timings(**timings),
+            **fields,
+        )
+
+    binaries = binaries_for(backup.pg_version, settings, environ)
+    account = server_account(settings.run_as)
+    try:
+        config = read_stanza_config(repo.stanza, repo.config, environ)
+        program = find_program(environ)
+    except (ConfigUnreadable, PgBackRestFailed) as error:
+        raise RestoreSetupError(str(error)) from None
+    secrets = stanza_secrets(config, environ)
+    root = new_root(settings.work_dir)
+    budget = DiskBudget(root.parent, settings.max_expanded_size)
+    try:
+        budget.check(
+            0, f"Backup {backup.label} ({backup.database_size} bytes restored)", coming=backup.database_size
+        )
+    except BoundExceeded as exceeded:
+        return outcome(failed_stage="restore", failure=str(exceeded))
+    web_identity = {name: value for name, value in passed_on(environ).items() if name in _WEB_IDENTITY}
+    setup = PgBackRestSetup.of(
+        program, config, repo.settings.key, Layout(root), jobs=settings.jobs, extra=web_identity
+    )
+    cluster = RecoveredCluster(
+        binaries,
+        setup,
+        account,
+        budget,
+        redact=lambda text: _redact(text, secrets),
+        backup_set=backup.label,
+        timeout=settings.timeout.total_seconds(),
+        isolate_network=repo.settings.local,
+        keep=keep,
+    )
+    with ExitStack() as stack:
+        try:
+            recovered = stack.enter_context(cluster)
+        except RecoveryFailed as failed:
+            timings.update(cluster.timings)
+            return outcome(failed_stage=failed.stage, failure=failed.reason)
+        timings["restore_seconds"] = cluster.timings.get("restore_seconds", 0.0)
+        timings["replay_seconds"] = cluster.timings.get("replay_seconds", 0.0)
+        verify_began = time.monotonic()
+        try:
+            replay, verification, checksums_on = _inspect(recovered, repo, backup, database, settings)
+        except _LoginFailed as failed:
+            return outcome(failed_stage="verify", failure=str(failed))
+        except DatabaseMissing as missing:
+            return outcome(failed_stage="verify", failure=f"{missing}.")
+        checksums = PageChecksums(enabled=False)
+        if checksums_on and not keep:
+            cluster.stop()
+            status, report = run_checksums(
+                binaries, recovered.layout.data, account, settings.timeout.total_seconds()
+            )
+            checksums = PageChecksums(enabled=True, status=status, report=report)
+        elif checksums_on:
+            checksums = PageChecksums(enabled=True, report="not run: --keep leaves the server running")
+        timings["verify_seconds"] = time.monotonic() - verify_began
+        kept = _hint(recovered, database.name) if keep else None
+        return outcome(verification=verification, replay=replay, checksums=checksums, kept=kept)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class _LoginFailed(Exception):
+    pass
+
+
+def _inspect(
+    recovered: Recovered,
+    repo: StanzaRepo,
+    backup: StanzaBackup,
+    database: Database,
+    settings: RestoreSettings,
+) -> tuple[WalReplay, Verification, bool]:
+    try:
+        with psycopg.connect(
+            superuser_session(recovered.conninfo("template1")), autocommit=True
+        ) as connection:
+            replay = read_replay(connection, repo, backup)
+            row = connection.execute("SELECT pg_catalog.current_setting('data_checksums')").fetchone()
+    except psycopg.OperationalError as error:
+        raise _LoginFailed(
+            f"drill could not log in to the recovered cluster as its bootstrap superuser "
+            f"{recovered.superuser!r}: {_first_line(error)}"
+        ) from None
+    login = prepare_restore_role(recovered.conninfo(), database.name, recovered.binaries.major)
+    verification = verify(
+        recovered.conninfo(database.name, login.role),
+        database,
+        jobs=settings.jobs,
+        heapallindexed=settings.heapallindexed,
+        statement_timeout=settings.timeout.total_seconds(),
+    )
+    return replay, verification, bool(row and row[0] == "on")
+
+
+def _hint(recovered: Recovered, dbname: str) -> str:
+    return (
+        f"The recovered server is still running (pid {recovered.pid}). Connect with: "
+        f"psql -h {recovered.layout.socket} -p {recovered.port} -U {recovered.superuser} {dbname}\n"
+        f"Stop it and delete its files with: kill -INT {recovered.pid} && rm -rf {recovered.layout.root}"
+    )
+
+
+def _redact(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= 4:
+            text = text.replace(secret, "<redacted>")
+    return text
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
