@@ -113,7 +113,7 @@ def _drills(
     """Drill each database in turn; one database's broken dump or setup never stops the next."""
     # psycopg and the dump readers load only when a drill runs: a posture run never needs them.
     from drill.restore.owners import sweep_stale  # noqa: PLC0415
-    from drill.restore.runner import drill_database  # noqa: PLC0415
+    from drill.restore.physical.dispatch import drill_newest  # noqa: PLC0415
 
     config = loaded.config
     report_dir = Path(config.report.dir)
@@ -127,18 +127,24 @@ def _drills(
         binaries = Unavailable(str(error))
     except OSError as error:  # the machine, not the backup: every drill is an error that says why
         binaries = Unavailable(f"The restore drill could not be set up: {type(error).__name__}: {error}")
+
+    def dump_binaries() -> PgBinaries:
+        # A stanza's drill finds the server of its backup's version itself: no dump programs
+        # found here costs only the drills of dumps.
+        if isinstance(binaries, Unavailable):
+            raise RestoreSetupError(binaries.reason)
+        return binaries
+
     restores = []
     for facts in collected.databases:
         outcome: DrillOutcome | Unavailable | None = None
-        if isinstance(binaries, Unavailable):
-            outcome = binaries
-        elif SWITCH.stopped is not None:
+        if SWITCH.stopped is not None:
             outcome = Unavailable(f"Not drilled: {SWITCH.stopped.reason}.")
         else:
             try:
                 with unwinding():  # SIGTERM or Ctrl-C unwinds the drill, so its scratch server is removed
-                    outcome = drill_database(
-                        facts, config.restore, binaries, environ, keep=keep, progress=progress
+                    outcome = drill_newest(
+                        facts, config, dump_binaries, environ, keep=keep, progress=progress
                     )
             except Interrupted as interruption:
                 outcome = outcome or Unavailable(

@@ -66,8 +66,15 @@ class Recovered:
     binaries: PgBinaries
 
     def conninfo(self, dbname: str = "postgres", user: str | None = None) -> str:
+        # A cluster made with SQL_ASCII would hand psycopg bytes for every text value; names and
+        # settings are read as UTF-8 (what is not UTF-8 fails the statement, never garbles it).
         return make_conninfo(
-            "", host=str(self.layout.socket), port=self.port, user=user or self.superuser, dbname=dbname
+            "",
+            host=str(self.layout.socket),
+            port=self.port,
+            user=user or self.superuser,
+            dbname=dbname,
+            client_encoding="UTF8",
         )
 
 

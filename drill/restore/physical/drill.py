@@ -162,10 +162,9 @@ def drill_stanza(
         try:
             recovered = stack.enter_context(cluster)
         except RecoveryFailed as failed:
-            timings.update(cluster.timings)
+            timings.update(_stages(cluster.timings))
             return outcome(failed_stage=failed.stage, failure=failed.reason)
-        timings["restore_seconds"] = cluster.timings.get("restore_seconds", 0.0)
-        timings["replay_seconds"] = cluster.timings.get("replay_seconds", 0.0)
+        timings.update(_stages(cluster.timings))
         verify_began = time.monotonic()
         try:
             replay, verification, checksums_on = _inspect(recovered, repo, backup, database, settings)
@@ -227,6 +226,10 @@ def _hint(recovered: Recovered, dbname: str) -> str:
         f"psql -h {recovered.layout.socket} -p {recovered.port} -U {recovered.superuser} {dbname}\n"
         f"Stop it and delete its files with: kill -INT {recovered.pid} && rm -rf {recovered.layout.root}"
     )
+
+
+def _stages(measured: Mapping[str, float]) -> dict[str, float]:
+    return {name: measured[name] for name in ("restore_seconds", "replay_seconds") if name in measured}
 
 
 def _redact(text: str, secrets: tuple[str, ...]) -> str:

@@ -55,7 +55,9 @@ def find_program(environ: Mapping[str, str]) -> Path:
 
 def passed_on(environ: Mapping[str, str]) -> dict[str, str]:
     """The variables of drill's environment a pgBackRest command receives."""
-    return {name: value for name, value in environ.items() if name.startswith("PGBACKREST_") or name in _PASSED_ON}
+    return {
+        name: value for name, value in environ.items() if name.startswith("PGBACKREST_") or name in _PASSED_ON
+    }
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,14 @@ class PgBackRest:
         )
 
     def environment(self, home: Path) -> dict[str, str]:
-        return {"PATH": _SYSTEM_PATH, "LC_ALL": "C", "LANG": "C", "TZ": "UTC", "HOME": str(home), **self.variables}
+        return {
+            "PATH": _SYSTEM_PATH,
+            "LC_ALL": "C",
+            "LANG": "C",
+            "TZ": "UTC",
+            "HOME": str(home),
+            **self.variables,
+        }
 
     def redact(self, text: str) -> str:
         for secret in sorted(self.secrets, key=len, reverse=True):
@@ -104,7 +113,9 @@ class PgBackRest:
         if status != 0:
             tail = "\n".join(errors.strip().splitlines()[-_ERROR_TAIL_LINES:]) or "(no error output)"
             raise PgBackRestFailed(
-                self.redact(f"pgbackrest {command} for stanza {self.stanza} exited with status {status}: {tail}")
+                self.redact(
+                    f"pgbackrest {command} for stanza {self.stanza} exited with status {status}: {tail}"
+                )
             )
         return self.redact(output)
 
@@ -164,7 +175,9 @@ class _Reader:
         self.chunks: list[bytes] = []
         self.size = 0
         self.overflowed = False
-        self.thread = threading.Thread(target=self._read, args=(pipe,), name="drill-pgbackrest-output", daemon=True)
+        self.thread = threading.Thread(
+            target=self._read, args=(pipe,), name="drill-pgbackrest-output", daemon=True
+        )
         self.thread.start()
 
     def _read(self, pipe: IO[bytes]) -> None:
@@ -179,4 +192,3 @@ class _Reader:
     def text(self) -> str:
         self.thread.join(timeout=5)
         return b"".join(self.chunks).decode("utf-8", "replace")
-

@@ -127,7 +127,9 @@ def read_stanza_config(
             with path.open("rb") as stream:
                 raw = stream.read(MAX_CONFIG_BYTES + 1)
         except OSError as error:
-            raise ConfigUnreadable(f"pgBackRest config {path} cannot be read: {error.strerror or error}.") from None
+            raise ConfigUnreadable(
+                f"pgBackRest config {path} cannot be read: {error.strerror or error}."
+            ) from None
         if len(raw) > MAX_CONFIG_BYTES:
             raise ConfigUnreadable(f"pgBackRest config {path} is larger than {MAX_CONFIG_BYTES} bytes.")
         try:

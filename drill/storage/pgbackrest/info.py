@@ -88,7 +88,11 @@ def _repo(data: Mapping[str, Any], key: int) -> InfoRepo:
     ]
     archive = archives[0] if archives else None
     backups = sorted(
-        (_backup(item, versions) for item in data.get("backup", []) if int(item["database"]["repo-key"]) == key),
+        (
+            _backup(item, versions)
+            for item in data.get("backup", [])
+            if int(item["database"]["repo-key"]) == key
+        ),
         key=lambda backup: (backup.stopped_at, backup.label),
     )
     return InfoRepo(

@@ -82,7 +82,10 @@ def read_stanza(target: Target, environ: Mapping[str, str], *, timeout: float) -
         found = ", ".join(f"repo{repo.key}" for repo in info.repos) or "none"
         reason = f"Stanza {target.stanza} has no repo{target.repo} (its repositories: {found})."
         return (RepoCopy(target, Unavailable(reason), Unavailable(reason)),)
-    return tuple(_copy(target, config, info, key, pgbackrest, several=target.repo is None, timeout=timeout) for key in keys)
+    return tuple(
+        _copy(target, config, info, key, pgbackrest, several=target.repo is None, timeout=timeout)
+        for key in keys
+    )
 
 
 def _copy(
@@ -115,7 +118,9 @@ def _copy(
     return RepoCopy(copy, repo, storage)
 
 
-def repo_target(target: Target, settings: RepoSettings, *, several: bool) -> tuple[Target | Unavailable, Unavailable | None]:
+def repo_target(
+    target: Target, settings: RepoSettings, *, several: bool
+) -> tuple[Target | Unavailable, Unavailable | None]:
     """The target a repository is judged as, and why drill cannot read its storage (None: it can).
 
     Its site is the configured target's; without one, an s3 or gcs repository is its bucket's
@@ -176,12 +181,20 @@ def _endpoint_url(settings: RepoSettings) -> str | None:
     return f"https://{endpoint}{port}"
 
 
-def _archive(pgbackrest: PgBackRest, stanza: str, repo: InfoRepo, *, timeout: float) -> WalArchive | Unavailable:
+def _archive(
+    pgbackrest: PgBackRest, stanza: str, repo: InfoRepo, *, timeout: float
+) -> WalArchive | Unavailable:
     """The archive's ends from info, and the holes from the latest backup's first segment on."""
     latest = repo.backups[-1] if repo.backups else None
     size = _segment_size(latest)
     archive = WalArchive(repo.archive_id, repo.archive_min, repo.archive_max, size)
-    if latest is None or latest.wal is None or size is None or repo.archive_id is None or repo.archive_max is None:
+    if (
+        latest is None
+        or latest.wal is None
+        or size is None
+        or repo.archive_id is None
+        or repo.archive_max is None
+    ):
         return archive
     try:
         first = parse_segment(latest.wal.start, size)
@@ -212,7 +225,13 @@ def _segment_size(backup: StanzaBackup | None) -> int | None:
 
 
 def _listed(
-    pgbackrest: PgBackRest, repo: InfoRepo, path: str, first: Segment, last: Segment, size: int, timeout: float
+    pgbackrest: PgBackRest,
+    repo: InfoRepo,
+    path: str,
+    first: Segment,
+    last: Segment,
+    size: int,
+    timeout: float,
 ) -> list[Segment]:
     directories = [
         name

@@ -96,7 +96,11 @@ def missing_between(
     name far ahead must not make drill count to it).
     """
     held = sorted(
-        {s.number for s in present if s.timeline >= first.timeline and first.number <= s.number <= last.number}
+        {
+            s.number
+            for s in present
+            if s.timeline >= first.timeline and first.number <= s.number <= last.number
+        }
     )
     count = last.number - first.number + 1 - len(held)
     missing: list[Segment] = []
