@@ -15,6 +15,15 @@ import boto3
 import pytest
 import requests
 
+# The pgBackRest stanzas (source clusters archiving into posix, encrypted and S3 repositories).
+from tests.pgbackrest_estate import (  # noqa: F401
+    make_stanza,
+    pgbackrest_encrypted_stanza,
+    pgbackrest_gap_stanza,
+    pgbackrest_stanza,
+)
+from tests.pgbackrest_s3 import make_s3_stanza, pgbackrest_s3_stanza, s3_tls_port  # noqa: F401
+
 if TYPE_CHECKING:
     from google.cloud import storage
     from mypy_boto3_iam import IAMClient
