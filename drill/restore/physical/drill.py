@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +126,51 @@ def drill_stanza(
             **fields,
         )
 
+    try:
+        cluster = _cluster(repo, backup, settings, environ, keep=keep)
+    except BoundExceeded as exceeded:
+        return outcome(failed_stage="restore", failure=str(exceeded))
+    try:
+        with cluster as recovered:
+            timings.update(_stages(cluster.timings))
+            verify_began = time.monotonic()
+            try:
+                replay, checksums_on = _recovered_state(recovered, repo, backup)
+            except _LoginFailed as failed:
+                return outcome(failed_stage="verify", failure=str(failed))
+            verification: Verification | None = None
+            problem: str | None = None
+            try:
+                verification = _verify(recovered, database, settings)
+            except DatabaseMissing as missing:
+                problem = f"{missing}."
+            except psycopg.Error as error:  # a corrupt page fails the statement that reads it
+                problem = f"verification of database {database.name!r} failed: {_first_line(error)}"
+            checksums = _checksums(cluster, checksums_on, settings, keep=keep)
+            timings["verify_seconds"] = time.monotonic() - verify_began
+            return outcome(
+                failed_stage="verify" if problem else None,
+                failure=problem,
+                verification=verification,
+                replay=replay,
+                checksums=checksums,
+                kept=_hint(recovered, database.name) if keep else None,
+            )
+    except RecoveryFailed as failed:
+        timings.update(_stages(cluster.timings))
+        return outcome(failed_stage=failed.stage, failure=failed.reason)
+
+
+def _cluster(
+    repo: StanzaRepo,
+    backup: StanzaBackup,
+    settings: RestoreSettings,
+    environ: Mapping[str, str],
+    *,
+    keep: bool,
+) -> RecoveredCluster:
+    """The restore of ``backup``, set up; BoundExceeded when it would not fit, RestoreSetupError when
+    this machine cannot run it."""
     binaries = binaries_for(backup.pg_version, settings, environ)
     account = server_account(settings.run_as)
     try:
@@ -137,17 +181,13 @@ def drill_stanza(
     secrets = stanza_secrets(config, environ)
     root = new_root(settings.work_dir)
     budget = DiskBudget(root.parent, settings.max_expanded_size)
-    try:
-        budget.check(
-            0, f"Backup {backup.label} ({backup.database_size} bytes restored)", coming=backup.database_size
-        )
-    except BoundExceeded as exceeded:
-        return outcome(failed_stage="restore", failure=str(exceeded))
+    size = f"Backup {backup.label} ({backup.database_size} bytes restored)"
+    budget.check(0, size, coming=backup.database_size)
     web_identity = {name: value for name, value in passed_on(environ).items() if name in _WEB_IDENTITY}
     setup = PgBackRestSetup.of(
         program, config, repo.settings.key, Layout(root), jobs=settings.jobs, extra=web_identity
     )
-    cluster = RecoveredCluster(
+    return RecoveredCluster(
         binaries,
         setup,
         account,
@@ -158,46 +198,29 @@ def drill_stanza(
         isolate_network=repo.settings.local,
         keep=keep,
     )
-    with ExitStack() as stack:
-        try:
-            recovered = stack.enter_context(cluster)
-        except RecoveryFailed as failed:
-            timings.update(_stages(cluster.timings))
-            return outcome(failed_stage=failed.stage, failure=failed.reason)
-        timings.update(_stages(cluster.timings))
-        verify_began = time.monotonic()
-        try:
-            replay, verification, checksums_on = _inspect(recovered, repo, backup, database, settings)
-        except _LoginFailed as failed:
-            return outcome(failed_stage="verify", failure=str(failed))
-        except DatabaseMissing as missing:
-            return outcome(failed_stage="verify", failure=f"{missing}.")
-        checksums = PageChecksums(enabled=False)
-        if checksums_on and not keep:
-            cluster.stop()
-            status, report = run_checksums(
-                binaries, recovered.layout.data, account, settings.timeout.total_seconds()
-            )
-            checksums = PageChecksums(enabled=True, status=status, report=report)
-        elif checksums_on:
-            checksums = PageChecksums(enabled=True, report="not run: --keep leaves the server running")
-        timings["verify_seconds"] = time.monotonic() - verify_began
-        kept = _hint(recovered, database.name) if keep else None
-        return outcome(verification=verification, replay=replay, checksums=checksums, kept=kept)
-    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _checksums(
+    cluster: RecoveredCluster, enabled: bool, settings: RestoreSettings, *, keep: bool
+) -> PageChecksums:
+    """``pg_checksums --check`` once the server is stopped; not while --keep leaves it running."""
+    if not enabled:
+        return PageChecksums(enabled=False)
+    if keep:
+        return PageChecksums(enabled=True, report="not run: --keep leaves the server running")
+    cluster.stop()
+    status, report = run_checksums(
+        cluster.binaries, cluster.layout.data, cluster.account, settings.timeout.total_seconds()
+    )
+    return PageChecksums(enabled=True, status=status, report=report)
 
 
 class _LoginFailed(Exception):
     pass
 
 
-def _inspect(
-    recovered: Recovered,
-    repo: StanzaRepo,
-    backup: StanzaBackup,
-    database: Database,
-    settings: RestoreSettings,
-) -> tuple[WalReplay, Verification, bool]:
+def _recovered_state(recovered: Recovered, repo: StanzaRepo, backup: StanzaBackup) -> tuple[WalReplay, bool]:
+    """How far replay got, and whether data checksums are on, read as the bootstrap superuser."""
     try:
         with psycopg.connect(
             superuser_session(recovered.conninfo("template1")), autocommit=True
@@ -209,15 +232,18 @@ def _inspect(
             f"drill could not log in to the recovered cluster as its bootstrap superuser "
             f"{recovered.superuser!r}: {_first_line(error)}"
         ) from None
+    return replay, bool(row and row[0] == "on")
+
+
+def _verify(recovered: Recovered, database: Database, settings: RestoreSettings) -> Verification:
     login = prepare_restore_role(recovered.conninfo(), database.name, recovered.binaries.major)
-    verification = verify(
+    return verify(
         recovered.conninfo(database.name, login.role),
         database,
         jobs=settings.jobs,
         heapallindexed=settings.heapallindexed,
         statement_timeout=settings.timeout.total_seconds(),
     )
-    return replay, verification, bool(row and row[0] == "on")
 
 
 def _hint(recovered: Recovered, dbname: str) -> str:
