@@ -157,7 +157,13 @@ def _survey(facts: DatabaseFacts) -> list[Copy]:
             copy.reasons.append("holds no snapshot")
         else:
             copy.snapshot = copy.facts.listing.latest
-    present = [copy for copy in copies if copy.snapshot is not None]
+    for copy in copies:
+        if copy.facts.repository is not None and copy.snapshot is not None:
+            _judge_repository(copy)
+            _judge_freshness(copy)
+            _judge_immutability(copy)
+    # Dump copies are compared with each other; each pgBackRest repository holds backups of its own.
+    present = [copy for copy in copies if copy.snapshot is not None and copy.facts.repository is None]
     if not present:
         return copies
     newest = max(present, key=lambda copy: copy.snapshot.created_at if copy.snapshot else facts.now)
@@ -169,10 +175,31 @@ def _survey(facts: DatabaseFacts) -> list[Copy]:
             copy.snapshot = None
     _judge_consistency([copy for copy in copies if copy.snapshot is not None])
     for copy in copies:
-        if copy.snapshot is not None:
+        if copy.snapshot is not None and copy.facts.repository is None:
             _judge_freshness(copy)
             _judge_immutability(copy)
     return copies
+
+
+def _judge_repository(copy: Copy) -> None:
+    """A repository's latest backup is consistent when pgBackRest found no checksum error in it and
+    the WAL it needs to be consistent is in the archive."""
+    repository = copy.facts.repository
+    if isinstance(repository, Unavailable) or repository is None or repository.latest is None:
+        copy.unknown = repository.reason if isinstance(repository, Unavailable) else None
+        copy.snapshot = None
+        return
+    latest = repository.latest
+    archive = repository.archive
+    if latest.error:
+        copy.reasons.append(f"backup {latest.label} has page checksum errors")
+    elif isinstance(archive, Unavailable):
+        copy.unknown = archive.reason
+        copy.snapshot = None
+    elif archive.backup_range_missing:
+        copy.reasons.append(f"the WAL backup {latest.label} needs lacks {archive.backup_range_missing[0]}")
+    else:
+        copy.consistent = True
 
 
 def _judge_consistency(holders: list[Copy]) -> None:

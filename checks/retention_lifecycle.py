@@ -13,7 +13,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from drill.facts import FilesystemPosture, LifecycleRule, TargetFacts, full_pattern, known
+from drill.facts import (
+    DatabaseTargetFacts,
+    FilesystemPosture,
+    LifecycleRule,
+    TargetFacts,
+    full_pattern,
+    known,
+)
 from drill.model import Control, Evidence, Scope, Severity
 from drill.registry import Outcome, check
 
@@ -162,8 +169,15 @@ def _snapshot_patterns(facts: TargetFacts) -> list[str]:
     Computed rather than read from each listing, so that an unreadable listing does not keep a
     lifecycle rule from being judged.
     """
-    patterns = {full_pattern(facts.target, copy.database.snapshot_pattern) for copy in facts.latest}
+    patterns = {full_pattern(facts.target, _pattern(copy)) for copy in facts.latest}
     return sorted(patterns) or [full_pattern(facts.target, "*")]
+
+
+def _pattern(copy: DatabaseTargetFacts) -> str:
+    """A dump copy's snapshot pattern; a pgBackRest repository's objects are all its backups' and WAL."""
+    if copy.repository is not None or copy.database.snapshot_pattern is None:
+        return "*"
+    return copy.database.snapshot_pattern
 
 
 def _literal(pattern: str) -> str:

@@ -76,6 +76,7 @@ def _subjects(collected: CollectedFacts, restores: Sequence[RestoreFacts]) -> Ma
         Scope.AGENT: collected.agents,
         Scope.AGENT_TARGET: collected.agent_targets,
         Scope.VERIFIER_TARGET: collected.verifier_targets,
+        Scope.REPOSITORY: collected.repositories,
         Scope.RESTORE: restores,
     }
 
@@ -144,7 +145,7 @@ def _drills(
             try:
                 with unwinding():  # SIGTERM or Ctrl-C unwinds the drill, so its scratch server is removed
                     outcome = drill_newest(
-                        facts, config, dump_binaries, environ, keep=keep, progress=progress
+                        facts, config.restore, dump_binaries, environ, keep=keep, progress=progress
                     )
             except Interrupted as interruption:
                 outcome = outcome or Unavailable(
@@ -179,7 +180,12 @@ def coverage(loaded: LoadedConfig, collected: CollectedFacts) -> Coverage:
     """What the run looked at, so that a report can group findings by database without the config."""
     return Coverage(
         databases=tuple(
-            CoveredDatabase(facts.database.name, facts.database.site, facts.database.targets)
+            # A stanza's repositories are each a copy, named after it (main.repo1): findings name those.
+            CoveredDatabase(
+                facts.database.name,
+                facts.database.site,
+                tuple(dict.fromkeys(copy.target.name for copy in facts.copies)) or facts.database.targets,
+            )
             for facts in collected.databases
         ),
         targets=tuple(facts.target.name for facts in collected.targets),

@@ -62,6 +62,7 @@ class Scope(enum.StrEnum):
     AGENT = "agent"
     AGENT_TARGET = "agent_target"
     VERIFIER_TARGET = "verifier_target"
+    REPOSITORY = "repository"  # one repository of a pgBackRest stanza
     RESTORE = "restore"
 
 

@@ -18,6 +18,7 @@ from drill.clouds.errors import StorageError, StorageErrorKind
 from drill.collect.attempt import attempt
 from drill.collect.listing import SIDECAR_LIMIT, list_snapshots, parse_sidecar, sidecar_key
 from drill.collect.pool import DaemonPool, Deadlines
+from drill.collect.stanzas import Stanzas, read_stanzas, stanza_pattern
 from drill.config import Config, Database, Policy, Target
 from drill.facts import (
     BucketPosture,
@@ -25,8 +26,10 @@ from drill.facts import (
     DatabaseFacts,
     DatabaseTargetFacts,
     ObjectProtection,
+    RepositoryFacts,
     Sidecar,
     SnapshotListing,
+    StanzaRepo,
     TargetFacts,
 )
 from drill.model import Unavailable
@@ -73,13 +76,28 @@ def _latest(store: Store | Unavailable, listing: SnapshotListing | Unavailable) 
 
 
 class _Stores:
-    """Each target's store, opened once; a store that cannot be opened is Unavailable."""
+    """Each target's store, opened once; a store that cannot be opened is Unavailable.
 
-    def __init__(self, targets: tuple[Target, ...], environ: Mapping[str, str], concurrency: int) -> None:
+    ``unreadable`` names the targets not to open, with the reason (a pgBackRest repository whose
+    storage drill cannot read); ``given`` holds listings already known (a repository's backups).
+    """
+
+    def __init__(
+        self,
+        targets: tuple[Target, ...],
+        environ: Mapping[str, str],
+        concurrency: int,
+        stanzas: Stanzas,
+    ) -> None:
         self._opener = StoreOpener(environ, concurrency=concurrency)
         self._targets = {target.name: target for target in targets}
+        unreadable = stanzas.unreadable()
+        self._given = stanzas.listings()
         self._opened: dict[str, Store | Unavailable] = {
-            target.name: attempt(partial(self._opener.open, target)) for target in targets
+            target.name: unreadable[target.name]
+            if target.name in unreadable
+            else attempt(partial(self._opener.open, target))
+            for target in targets
         }
 
     def get(self, name: str) -> Store | Unavailable:
@@ -90,6 +108,8 @@ class _Stores:
         return store if isinstance(store, Unavailable) else attempt(store.posture)
 
     def listing(self, pair: _Pair) -> SnapshotListing | Unavailable:
+        if pair in self._given:
+            return self._given[pair]
         store = self._opened[pair[0]]
         if isinstance(store, Unavailable):
             return store
@@ -152,10 +172,13 @@ def collect_storage(
     """The storage facts of the run: per target, per database, and per database on each target."""
     selected = config.databases if databases is None else databases
     used = {name for database in selected for name in database.targets}
-    targets = tuple(target for target in config.targets if databases is None or target.name in used)
+    configured = tuple(target for target in config.targets if databases is None or target.name in used)
+    timeout = config.run.timeout.total_seconds()
+    stanzas = read_stanzas(configured, environ, timeout=timeout, concurrency=concurrency)
+    targets = stanzas.targets(configured)
     by_name = {target.name: target for target in targets}
-    pairs = sorted({(name, database.snapshot_pattern) for database in selected for name in database.targets})
-    stores = _Stores(targets, environ, concurrency)
+    pairs = sorted({pair for database in selected for pair in _pairs(database, stanzas)})
+    stores = _Stores(targets, environ, concurrency, stanzas)
     pool = DaemonPool(concurrency, "drill-collect")
     try:
         postures, listings, latest = _gather(
@@ -174,12 +197,13 @@ def collect_storage(
                 target=by_name[name],
                 policy=policy,
                 now=now,
-                listing=listings[(name, database.snapshot_pattern)],
+                listing=listings[(name, pattern)],
                 posture=postures[name],
-                protection=latest[(name, database.snapshot_pattern)].protection,
-                sidecar=latest[(name, database.snapshot_pattern)].sidecar,
+                protection=latest[(name, pattern)].protection,
+                sidecar=latest[(name, pattern)].sidecar,
+                repository=repository,
             )
-            for name in database.targets
+            for name, pattern, repository in _copies(database, stanzas)
         )
         database_facts.append(DatabaseFacts(database, policy, now, copies))
 
@@ -188,7 +212,11 @@ def collect_storage(
         TargetFacts(
             target=target,
             policy=strictest(
-                [facts.policy for facts in database_facts if target.name in facts.database.targets],
+                [
+                    facts.policy
+                    for facts in database_facts
+                    if any(copy.target.name == target.name for copy in facts.copies)
+                ],
                 config.policy,
             ),
             now=now,
@@ -197,4 +225,44 @@ def collect_storage(
         )
         for target in targets
     )
-    return CollectedFacts(target_facts, tuple(database_facts), database_targets)
+    return CollectedFacts(
+        target_facts,
+        tuple(database_facts),
+        database_targets,
+        repositories=repositories(stanzas, target_facts, now),
+    )
+
+
+def _pairs(database: Database, stanzas: Stanzas) -> list[_Pair]:
+    return [(name, pattern) for name, pattern, _ in _copies(database, stanzas)]
+
+
+def _copies(database: Database, stanzas: Stanzas) -> list[tuple[str, str, StanzaRepo | Unavailable | None]]:
+    """Each copy of the database: (target name, pattern, repository); a stanza is one per repository."""
+    found: list[tuple[str, str, StanzaRepo | Unavailable | None]] = []
+    for name in database.targets:
+        if stanzas.is_stanza(name):
+            found.extend((copy.target.name, stanza_pattern(copy), copy.repo) for copy in stanzas.copies[name])
+        else:
+            # Validated with the config: a database with a dump target has a snapshot pattern.
+            found.append((name, database.snapshot_pattern or "*", None))
+    return found
+
+
+def repositories(
+    stanzas: Stanzas, targets: tuple[TargetFacts, ...], now: datetime
+) -> tuple[RepositoryFacts, ...]:
+    """Each repository of each stanza, with its storage's posture and its databases' strictest policy."""
+    by_name = {facts.target.name: facts for facts in targets}
+    return tuple(
+        RepositoryFacts(
+            target=copy.target,
+            configured=configured,
+            policy=by_name[copy.target.name].policy,
+            now=now,
+            repo=copy.repo,
+            posture=by_name[copy.target.name].posture,
+        )
+        for configured, copies in stanzas.copies.items()
+        for copy in copies
+    )

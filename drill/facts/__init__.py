@@ -10,6 +10,15 @@ with its reason, turned into ``FactUnavailable`` by ``known()``.
 from drill.facts.agents import AgentFacts, CredentialSighting, Exposure, ScanStats, SightingKind
 from drill.facts.base import NOT_COLLECTED, Subject, known
 from drill.facts.collected import CollectedFacts
+from drill.facts.pgbackrest import (
+    RepoSettings,
+    RepositoryFacts,
+    Retention,
+    StanzaBackup,
+    StanzaRepo,
+    WalArchive,
+    WalRange,
+)
 from drill.facts.posture import (
     BucketPosture,
     FilesystemPosture,
@@ -69,13 +78,18 @@ __all__ = [
     "PermissionAnswer",
     "PreviousDrill",
     "QueryVerdict",
+    "RepoSettings",
+    "RepositoryFacts",
     "RestoreFacts",
+    "Retention",
     "S3BucketPosture",
     "ScanStats",
     "SequenceVerdict",
     "Sidecar",
     "SightingKind",
     "SnapshotListing",
+    "StanzaBackup",
+    "StanzaRepo",
     "Subject",
     "TableRows",
     "TargetFacts",
@@ -83,6 +97,8 @@ __all__ = [
     "Unavailable",
     "Verification",
     "VerifierTargetFacts",
+    "WalArchive",
+    "WalRange",
     "WalReplay",
     "full_pattern",
     "known",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from drill.facts.agents import AgentFacts
+from drill.facts.pgbackrest import RepositoryFacts
 from drill.facts.storage import DatabaseFacts, DatabaseTargetFacts, TargetFacts
 from drill.facts.trust import AgentTargetFacts, VerifierTargetFacts
 
@@ -17,3 +18,4 @@ class CollectedFacts:
     agents: tuple[AgentFacts, ...] = ()
     agent_targets: tuple[AgentTargetFacts, ...] = ()
     verifier_targets: tuple[VerifierTargetFacts, ...] = ()
+    repositories: tuple[RepositoryFacts, ...] = ()  # each repository of each pgBackRest stanza

@@ -49,9 +49,13 @@ class RepoSettings:
         """Whether the repository is a directory on the host pgBackRest runs on."""
         return self.type in ("posix", "cifs") and self.host is None
 
-    def describe(self) -> str:
-        where = f"{self.type}://{self.bucket}{self.path}" if self.bucket else f"{self.type}:{self.path}"
-        return f"repo{self.key} ({where}, cipher {self.cipher_type})"
+    def describe_storage(self) -> str:
+        """``s3 bucket backups, path /pgbackrest`` or ``posix directory /var/lib/pgbackrest``."""
+        if self.host is not None:
+            return f"{self.type} repository on host {self.host}, path {self.path}"
+        if self.bucket is not None:
+            return f"{self.type} bucket {self.bucket}, path {self.path}"
+        return f"{self.type} directory {self.path}"
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,6 @@ class RepositoryFacts:
     now: datetime
     repo: StanzaRepo | Unavailable
     posture: BucketPosture | Unavailable
-    database_sites: tuple[str, ...] = ()  # where the databases it backs up run
 
     @property
     def subject(self) -> Subject:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from drill.config import Database, Policy, Target
 from drill.facts.base import NOT_COLLECTED, Subject
+from drill.facts.pgbackrest import StanzaRepo
 from drill.facts.posture import BucketPosture, ObjectProtection, Sidecar
 from drill.model import Snapshot, Unavailable, UnfollowedEntry
 
@@ -57,6 +58,9 @@ class DatabaseTargetFacts:
     posture: BucketPosture | Unavailable = NOT_COLLECTED
     protection: ObjectProtection | Unavailable | None = NOT_COLLECTED  # None: there is no latest snapshot
     sidecar: Sidecar | Unavailable | None = NOT_COLLECTED  # None: the latest snapshot has no sidecar
+    # A pgBackRest repository's copy: what its stanza says of it (None: the target holds dumps). Its
+    # listing is then the repository's backups, each named by its manifest.
+    repository: StanzaRepo | Unavailable | None = None
 
     @property
     def subject(self) -> Subject:

@@ -126,17 +126,12 @@ def repo_target(
     Its site is the configured target's; without one, an s3 or gcs repository is its bucket's
     location, and any other is Unavailable: drill cannot tell where a directory is."""
     name = f"{target.name}.repo{settings.key}" if several else target.name
-    shared = {
-        "name": name,
-        "media": target.media,
-        "credentials": target.credentials,
-        "account": target.account,
-        "writer": target.writer,
-        "region": target.region or settings.region,
-    }
     if settings.host is not None or settings.type not in ("s3", "gcs", "posix", "cifs"):
         where = f"on host {settings.host}" if settings.host else f"a {settings.type} repository"
-        reason = f"repo{settings.key} of stanza {target.stanza} is {where}; drill reads the storage of s3, gcs and local repositories only"
+        reason = (
+            f"repo{settings.key} of stanza {target.stanza} is {where}; drill reads the storage of s3, gcs and "
+            "local repositories only"
+        )
         if not target.site:
             return Unavailable(f"{reason}, and target {target.name} names no site for it."), None
         return _placeholder(target, settings.key, several), Unavailable(reason + ".")
@@ -149,21 +144,40 @@ def repo_target(
                 ),
                 None,
             )
-        return Target(type=TargetType.FILESYSTEM, path=settings.path, site=target.site, **shared), None
+        return _derived(target, name, TargetType.FILESYSTEM, path=settings.path, site=target.site), None
     kind = TargetType.S3 if settings.type == "s3" else TargetType.GCS
-    bucket_target = Target(
-        type=kind,
+    derived = _derived(
+        target,
+        name,
+        kind,
         bucket=settings.bucket or "",
         prefix=settings.path.strip("/"),
         endpoint_url=target.endpoint_url or _endpoint_url(settings),
+        region=target.region or settings.region,
         sts_endpoint_url=target.sts_endpoint_url if kind is TargetType.S3 else None,
         iam_endpoint_url=target.iam_endpoint_url if kind is TargetType.S3 else None,
         site=target.site or "pending",
-        **shared,
     )
     if not target.site:
-        bucket_target = bucket_target.model_copy(update={"site": bucket_target.location})
-    return bucket_target, None
+        # No site named: the bucket is its own failure domain, apart from wherever the database runs.
+        derived = derived.model_copy(update={"site": derived.location})
+    return derived, None
+
+
+def _derived(target: Target, name: str, kind: TargetType, **location: str | None) -> Target:
+    """The target a repository's storage is judged as: the configured target's credentials, owner and
+    writer, the repository's own location."""
+    return Target.model_validate(
+        {
+            "name": name,
+            "type": kind,
+            "media": target.media,
+            "credentials": target.credentials,
+            "account": target.account,
+            "writer": target.writer,
+            **{key: value for key, value in location.items() if value is not None},
+        }
+    )
 
 
 def _placeholder(target: Target, key: int, several: bool) -> Target:
@@ -224,7 +238,7 @@ def _segment_size(backup: StanzaBackup | None) -> int | None:
     return segment_size_of(backup.lsn_start, backup.wal.start)
 
 
-def _listed(
+def _listed(  # noqa: PLR0917 (private; every argument is needed and distinct)
     pgbackrest: PgBackRest,
     repo: InfoRepo,
     path: str,
@@ -262,3 +276,30 @@ def _ls(pgbackrest: PgBackRest, key: int, path: str, timeout: float) -> list[str
     if not isinstance(listing, dict):
         raise ValueError(f"repo-ls of {path} printed JSON that is not a listing")
     return [name for name in listing if name != "."]
+
+
+def describe_stanza(target: Target, environ: Mapping[str, str], *, timeout: float) -> list[str]:
+    """What ``drill validate`` says of a pgbackrest target: one line per repository found (its storage
+    and cipher, never a secret); PgBackRestFailed, ConfigUnreadable or InfoUnreadable when the stanza
+    cannot be read or does not exist."""
+    assert target.stanza is not None
+    config = read_stanza_config(target.stanza, target.config, environ)
+    info = parse_info(
+        runner_for(target, config, environ).run("info", "--output=json", timeout=timeout), target.stanza
+    )
+    if info.status_code == 1 or not info.repos:  # 1: "missing stanza path"
+        raise InfoUnreadable(f"stanza {target.stanza} does not exist: pgBackRest says {info.status!r}.")
+    lines = []
+    for repo in info.repos:
+        if target.repo not in (None, repo.key):
+            continue
+        settings = config.repo(repo.key) or RepoSettings(
+            key=repo.key, type="posix", path="/var/lib/pgbackrest"
+        )
+        lines.append(
+            f"repo{repo.key}: {settings.describe_storage()}, cipher {repo.cipher}, {len(repo.backups)} backup(s), "
+            f"{repo.status}"
+        )
+    if not lines:
+        raise InfoUnreadable(f"stanza {target.stanza} has no repo{target.repo}.")
+    return lines

@@ -48,7 +48,12 @@ def test_the_example_validates_when_its_variables_are_set() -> None:
     environ = {name: f"value-of-{name}" for name in example_env_names()}
     loaded = load_config(EXAMPLE, environ=environ)
     assert loaded.config.targets and loaded.config.databases and loaded.config.agents
-    assert {target.type.value for target in loaded.config.targets} == {"s3", "gcs", "filesystem"}
+    assert {target.type.value for target in loaded.config.targets} == {
+        "s3",
+        "gcs",
+        "filesystem",
+        "pgbackrest",
+    }
 
 
 def test_the_example_names_each_missing_variable() -> None:

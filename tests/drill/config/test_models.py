@@ -183,7 +183,9 @@ def test_an_s3_target_with_a_path_is_refused(tmp_path: Path) -> None:
 
 def test_an_invalid_target_type_lists_the_valid_ones(tmp_path: Path) -> None:
     path = write(tmp_path, fs_target(), fs_target("tape", type="ftp"), database())
-    assert_names(the_problem(path), path, "targets[1].type", "'s3', 'gcs' or 'filesystem'", "'ftp'")
+    assert_names(
+        the_problem(path), path, "targets[1].type", "'s3', 'gcs', 'filesystem' or 'pgbackrest'", "'ftp'"
+    )
 
 
 def test_a_missing_required_key_says_it_is_required(tmp_path: Path) -> None:
