@@ -44,6 +44,7 @@ _TAIL_LINES = 25
 _POLL_SECONDS = 0.02
 _WATCH_SECONDS = 1.0
 _SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+_MAX_SOCKET_PATH = 107  # sun_path's size on Linux, less its terminating NUL
 
 
 class RecoveryFailed(Exception):
@@ -141,6 +142,11 @@ class RecoveredCluster:
                 "restore", f"the restored cluster's superuser cannot be found: {unknown}"
             ) from None
         port = 40000 + int.from_bytes(os.urandom(2), "big") % 20000  # names the socket in a private dir
+        if len(str(layout.socket / f".s.PGSQL.{port}")) > _MAX_SOCKET_PATH:
+            raise RestoreSetupError(
+                f"The socket path under {layout.root} is longer than a Unix socket's {_MAX_SOCKET_PATH} "
+                "bytes: set [restore] work_dir to a shorter directory."
+            )
         conf = write_server_config(layout, port, self.pgbackrest.restore_command(), self.account)
         recovery_began = time.monotonic()
         self._log = layout.log.open("ab")
@@ -261,7 +267,7 @@ def new_root(work_dir: str | None) -> Path:
     """A fresh, not yet created path for one restore, named so that sweep_stale recognises it."""
     parent = Path(work_dir) if work_dir else Path(tempfile.gettempdir())
     parent.mkdir(parents=True, exist_ok=True)
-    return parent / f"{PREFIX}{os.getpid()}-{os.urandom(6).hex()}"
+    return parent / f"{PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
 
 
 def run_checksums(
