@@ -54,8 +54,19 @@ def choose(facts: DatabaseFacts, newest_dump: DatabaseTargetFacts | None) -> Cho
         f"{copy.target.name}: {copy.repository.reason}"
         for copy in stanza_copies
         if isinstance(copy.repository, Unavailable)
+    ) + tuple(
+        f"{copy.target.name}: the repository is on host {copy.repository.settings.host}, and drill restores "
+        "only from repositories this host reads itself"
+        for copy in stanza_copies
+        if isinstance(copy.repository, StanzaRepo) and copy.repository.settings.host is not None
     )
-    ready = [copy for copy in stanza_copies if _latest(copy) is not None]
+    ready = [
+        copy
+        for copy in stanza_copies
+        if _latest(copy) is not None
+        and isinstance(copy.repository, StanzaRepo)
+        and copy.repository.settings.host is None
+    ]
     if not ready:
         return Choice(dumps=dumps if restore_from is None and dumps.copies else None, unreadable=problems)
     newest = max(ready, key=lambda copy: _latest(copy) or datetime.min)
