@@ -49,6 +49,7 @@ def collect(
         agents=settled(lambda: collect_agents(config, now, environ), lambda: _not_scanned(config, now)),
         agent_targets=agent_targets,
         verifier_targets=verifier_targets,
+        repositories=storage.repositories,
     )
 
 

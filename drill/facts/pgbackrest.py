@@ -98,7 +98,7 @@ class WalArchive:
     newest: str | None  # the archive's max
     segment_size: int | None  # bytes, inferred from the latest backup's start LSN and segment
     listed_from: str | None = None  # the first segment the listing covered
-    listed_segments: int = 0
+    listed_segments: int = 0  # segments found from listed_from to the newest
     missing: tuple[str, ...] = ()
     missing_count: int = 0
     backup_range_missing: tuple[str, ...] = ()  # of the latest backup's own start..stop segments

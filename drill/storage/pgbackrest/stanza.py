@@ -225,7 +225,9 @@ def _archive(
         repo.archive_max,
         size,
         listed_from=latest.wal.start,
-        listed_segments=len(listed),
+        listed_segments=len(
+            {segment.number for segment in listed if first.number <= segment.number <= last.number}
+        ),
         missing=tuple(segment.name(size) for segment in missing),
         missing_count=count,
         backup_range_missing=tuple(segment.name(size) for segment in own),
