@@ -147,7 +147,9 @@ class RecoveredCluster:
                 f"The socket path under {layout.root} is longer than a Unix socket's {_MAX_SOCKET_PATH} "
                 "bytes: set [restore] work_dir to a shorter directory."
             )
-        conf = write_server_config(layout, port, self.pgbackrest.restore_command(), self.account)
+        conf = write_server_config(
+            layout, port, self.pgbackrest.restore_command(), self.account, major=self.binaries.major
+        )
         recovery_began = time.monotonic()
         self._log = layout.log.open("ab")
         if self.account is not None:

@@ -56,6 +56,7 @@ SERVER_SETTINGS: Mapping[str, str] = {
 # Files of the backup that would steer the recovered server away from drill's intent: a standby
 # signal keeps it in recovery forever, and a recovery.conf makes PostgreSQL 12+ refuse to start.
 _STEERING_FILES = ("standby.signal", "recovery.conf")
+_EVENT_TRIGGERS_SETTING = 17  # the first major with the event_triggers setting
 
 
 @dataclass(frozen=True)
@@ -177,11 +178,13 @@ class PgBackRestSetup:
 
 
 def write_server_config(
-    layout: Layout, port: int, restore_command: str, account: pwd.struct_passwd | None
+    layout: Layout, port: int, restore_command: str, account: pwd.struct_passwd | None, *, major: int
 ) -> Path:
     """drill's postgresql.conf, pg_hba.conf and pg_ident.conf; the backup's auto.conf emptied."""
     settings = {
         **SERVER_SETTINGS,
+        # PostgreSQL 17 runs login event triggers as the role logging in, drill's superuser included.
+        **({"event_triggers": "off"} if major >= _EVENT_TRIGGERS_SETTING else {}),
         "data_directory": _quoted(str(layout.data)),
         "hba_file": _quoted(str(layout.config / "pg_hba.conf")),
         "ident_file": _quoted(str(layout.config / "pg_ident.conf")),
