@@ -52,7 +52,12 @@ def binaries_for(version: str | None, settings: RestoreSettings, environ: Mappin
         raise RestoreSetupError(
             "pgBackRest's info does not say which PostgreSQL version the backup was taken from."
         )
-    major = int(version.split(".")[0])
+    head = version.split(".")[0]
+    if not head.isdigit() or len(head) > 3:  # info's version is read from the repository: bounded
+        raise RestoreSetupError(
+            f"pgBackRest's info gives the backup's PostgreSQL version as {version[:20]!r}."
+        )
+    major = int(head)
     candidates = [settings.bin_dir] if settings.bin_dir else []
     candidates += [entry for entry in environ.get("PATH", "").split(os.pathsep) if entry]
     for pattern in SYSTEM_PLACES:
@@ -68,7 +73,8 @@ def binaries_for(version: str | None, settings: RestoreSettings, environ: Mappin
             continue
         if found.major == major:
             return found
-        seen.append(f"{found.bin_dir} ({found.major})")
+        if f"{found.bin_dir} ({found.major})" not in seen:
+            seen.append(f"{found.bin_dir} ({found.major})")
     where = f"; found only {', '.join(seen)}" if seen else ""
     raise RestoreSetupError(
         f"The backup was taken from PostgreSQL {version}, and only a PostgreSQL {major} server recovers it: "

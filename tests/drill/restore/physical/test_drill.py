@@ -259,3 +259,5 @@ def test_the_server_of_the_backups_version_is_found() -> None:
     assert found.major == 15 and found.has("pg_checksums")
     with pytest.raises(RestoreSetupError, match=r"PostgreSQL 16 server.*found only"):
         binaries_for("16", RestoreSettings(), os.environ)
+    with pytest.raises(RestoreSetupError, match="version as '15; DROP'"):
+        binaries_for("15; DROP", RestoreSettings(), os.environ)
