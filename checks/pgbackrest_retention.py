@@ -62,6 +62,24 @@ def _seconds(value: timedelta | None) -> int | None:
     return None if value is None else round(value.total_seconds())
 
 
+def _archive_note(repo: StanzaRepo) -> str:
+    """What a repoN-retention-archive below the full backups kept costs: the older backups lose the
+    WAL after their end, so they restore to that end only, never to a point in time after it."""
+    retention = repo.settings.retention
+    counted = retention.full_type == "count" and retention.archive_type == "full"
+    if (
+        not counted
+        or retention.archive is None
+        or retention.full is None
+        or retention.archive >= retention.full
+    ):
+        return ""
+    return (
+        f" WAL is kept for the newest {retention.archive} of the {retention.full} full backups only "
+        f"(repo{repo.settings.key}-retention-archive): the older ones restore to their end, not to a point in time."
+    )
+
+
 @check(
     "pgbackrest_retention",
     severity=Severity.HIGH,
@@ -135,9 +153,10 @@ def pgbackrest_retention(facts: RepositoryFacts) -> Iterator[Outcome]:
         if lock is not None and lock > kept
         else ""
     )
+    archive_note = _archive_note(repo)
     if kept < required:
         yield Outcome.failed(f"{where} {how}, less than {policy}.{lock_note}", evidence)
-    elif lock_note:
-        yield Outcome.warned(f"{where} {how}, meeting {policy}.{lock_note}", evidence)
+    elif lock_note or archive_note:
+        yield Outcome.warned(f"{where} {how}, meeting {policy}.{lock_note}{archive_note}", evidence)
     else:
         yield Outcome.passed(f"{where} {how}, meeting {policy}.", evidence)

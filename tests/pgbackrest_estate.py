@@ -228,8 +228,9 @@ def build_stanza(
 ) -> Iterator[Stanza]:
     """A running source cluster with stanza ``name`` and its backups; all of it gone afterwards.
 
-    ``repo_options`` replace the posix repository (``repo1-path``) by other repo1 settings (an S3
-    repository's). ``corrupt_page`` breaks one page of ``TABLE`` before the backups, so that they
+    ``repo_options`` replace the posix repository (``repo1-path``) by other settings (an S3
+    repository's); ``{root}`` in a value is the stanza's private directory (``{root}/repo`` is made
+    for a posix repository, owned by postgres). ``corrupt_page`` breaks one page of ``TABLE`` before the backups, so that they
     carry pgBackRest's checksum error flag.
     """
     binaries = pg_dumps.bin_dir()
@@ -249,7 +250,10 @@ def build_stanza(
             (root / part).mkdir()
         for path in (root, *root.iterdir()):
             shutil.chown(path, OS_USER, OS_USER)
-        repo = dict(repo_options) if repo_options is not None else {"repo1-path": str(root / "repo")}
+        posix = str(root / "repo")
+        repo = {
+            key: value.format(root=root) for key, value in (repo_options or {"repo1-path": posix}).items()
+        }
         if cipher_pass is not None:
             repo |= {"repo1-cipher-type": "aes-256-cbc", "repo1-cipher-pass": cipher_pass}
         config = root / "pgbackrest.conf"
@@ -258,7 +262,7 @@ def build_stanza(
         shutil.chown(config, OS_USER, OS_USER)
         cluster = _start(binaries, root, name, config, cleanup)
         stanza = Stanza(name, config, root, cluster, cipher_pass=cipher_pass)
-        if repo_options is None:
+        if posix in repo.values():
             stanza.repo_path = root / "repo"
         cluster.psql(f"CREATE DATABASE {DATABASE}", "postgres")
         cluster.psql(f"CREATE TABLE {TABLE} (id int PRIMARY KEY, note text NOT NULL)")

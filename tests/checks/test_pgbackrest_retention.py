@@ -72,3 +72,8 @@ def test_a_lock_longer_than_what_expire_keeps_warns_with_both_figures() -> None:
 
 def test_a_lock_no_longer_than_retention_passes() -> None:
     assert judged(stanza.retention(30, "time"), posture=postures.s3(days=30)).status is Status.PASS
+
+
+def test_wal_kept_for_fewer_full_backups_than_retention_warns() -> None:
+    finding = judged(stanza.retention(6, archive=2))
+    assert finding.status is Status.WARN and "retention-archive" in finding.message

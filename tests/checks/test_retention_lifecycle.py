@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import timedelta
 
 from drill.checks.retention_lifecycle import retention_lifecycle
@@ -5,7 +6,7 @@ from drill.config import Database, Policy, Target, TargetType
 from drill.engine import evaluate
 from drill.facts import LifecycleRule, S3BucketPosture, Unavailable
 from drill.model import Finding, Severity, Status
-from tests import factories
+from tests import factories, stanza_facts
 
 SPEC = retention_lifecycle.__drill_check__  # type: ignore[attr-defined]
 
@@ -207,4 +208,27 @@ def test_gcs_created_before_a_date_older_than_the_retention_window_passes() -> N
     # Only objects older than 60 days match: every snapshot still inside 30 days of retention is safe.
     rule = factories.gcs_lifecycle_rule(created_before=factories.NOW - timedelta(days=60))
     finding = judge(rule, gcs=True)
+    assert finding.status is Status.PASS
+
+
+def test_a_rule_on_a_pgbackrest_repositorys_path_is_judged_against_the_whole_repository() -> None:
+    # A stanza's database has no snapshot pattern: the rule on the repository's WAL counts too.
+    repository = factories.target("cloud.repo1", prefix="pgbackrest")
+    ledger = Database(name="ledger", site="dc-1", targets=("cloud",))
+    facts = factories.target_posture_facts(
+        factories.s3_lifecycle_posture(
+            factories.lifecycle_rule("wal-purge", prefix="pgbackrest/archive/", current_days=7)
+        ),
+        target_model=repository,
+        databases=(factories.database(),),
+    )
+    copy = replace(facts.latest[0], database=ledger, repository=stanza_facts.repo())
+    [finding] = evaluate(SPEC, replace(facts, latest=(copy,)))
+    assert finding.status is Status.FAIL and "wal-purge" in finding.message
+    other = factories.target_posture_facts(
+        factories.s3_lifecycle_posture(factories.lifecycle_rule("logs", prefix="logs/", current_days=7)),
+        target_model=repository,
+    )
+    copy = replace(other.latest[0], database=ledger, repository=stanza_facts.repo())
+    [finding] = evaluate(SPEC, replace(other, latest=(copy,)))
     assert finding.status is Status.PASS

@@ -127,7 +127,7 @@ def repo_target(
     location, and any other is Unavailable: drill cannot tell where a directory is."""
     name = f"{target.name}.repo{settings.key}" if several else target.name
     if settings.host is not None or settings.type not in ("s3", "gcs", "posix", "cifs"):
-        where = f"on host {settings.host}" if settings.host else f"a {settings.type} repository"
+        where = f"on host {settings.host}" if settings.host else f"of type {settings.type}"
         reason = (
             f"repo{settings.key} of stanza {target.stanza} is {where}; drill reads the storage of s3, gcs and "
             "local repositories only"

@@ -161,8 +161,11 @@ def test_the_example_config_validates_from_another_directory(tmp_path: Path) -> 
     }
     assert names, "the example should name environment variables"
     result = drill("validate", "-c", str(example), cwd=tmp_path, extra_env=names)
-    assert result.returncode == 0, result.stderr
     assert "is valid" in result.stdout
+    # The config is valid; validate also asks pgBackRest for the example's stanza, which no test
+    # machine has: that, and only that, is the problem it reports.
+    [problem] = result.stderr.splitlines()
+    assert "targets[4] (ledger-stanza): " in problem and result.returncode == 2, result.stderr
 
 
 @pytest.mark.parametrize(
@@ -171,7 +174,7 @@ def test_the_example_config_validates_from_another_directory(tmp_path: Path) -> 
         pytest.param(("--help",), ("Verify that backups", "validate", "Exit codes"), id="drill"),
         pytest.param(
             ("validate", "--help"),
-            ("Check a config file without touching any storage", "--config"),
+            ("Check a config file (and that each pgBackRest stanza exists)", "--config"),
             id="validate",
         ),
     ],

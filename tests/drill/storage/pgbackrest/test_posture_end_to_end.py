@@ -4,16 +4,22 @@ checksum errors and an unlocked S3 repository each fail with their reason."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from drill.config import load_config
 from drill.engine import execute
+from drill.evidence import to_json
 from drill.model import DrillRun, Finding, Phase, Severity, Status
 from tests.pgbackrest_estate import Stanza, StanzaFactory
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
 
 pytestmark = pytest.mark.slow
 
@@ -43,10 +49,28 @@ site = "dc-1"
 targets = ["{name}"]
 """
 S3_EXTRA = """endpoint_url = "{endpoint}"
+sts_endpoint_url = "{endpoint}"
+iam_endpoint_url = "{endpoint}"
 region = "us-east-1"
 site = "aws:1:us-east-1"
 credentials = {{ access_key_id_env = "E2E_KEY_ID", secret_access_key_env = "E2E_SECRET" }}"""
 S3_ENVIRON = {"E2E_KEY_ID": "testing", "E2E_SECRET": "testing"}
+# An agent whose user may do anything to S3.
+AGENT = """
+[[agents]]
+name = "ci"
+credentials = { access_key_id_env = "E2E_AGENT_KEY_ID", secret_access_key_env = "E2E_AGENT_SECRET" }
+"""
+ANYTHING_ON_S3 = (
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}'
+)
+
+
+def s3_agent(iam: IAMClient) -> dict[str, str]:
+    iam.create_user(UserName="ci")
+    iam.put_user_policy(UserName="ci", PolicyName="s3", PolicyDocument=ANYTHING_ON_S3)
+    key = iam.create_access_key(UserName="ci")["AccessKey"]
+    return {"E2E_AGENT_KEY_ID": key["AccessKeyId"], "E2E_AGENT_SECRET": key["SecretAccessKey"]}
 
 
 def posture(
@@ -60,6 +84,7 @@ def posture(
     environ: Mapping[str, str] | None = None,
     later: timedelta = timedelta(0),
     immutable: int = 0,
+    agents: str = "",
     phases: frozenset[Phase] = frozenset({Phase.POSTURE}),
 ) -> DrillRun:
     text = (
@@ -67,6 +92,7 @@ def posture(
         + f'[report]\ndir = "{tmp_path / "reports"}"\n'
         + TARGET.format(name=stanza.name, stanza=stanza.name, config=config or stanza.config, extra=extra)
         + DATABASE.format(name=stanza.name)
+        + agents
     )
     path = tmp_path / "drill.toml"
     path.write_text(text)
@@ -132,11 +158,12 @@ def test_a_backup_with_checksum_errors_fails(tmp_path: Path, make_stanza: Stanza
     assert stanza.labels[-1] in flagged.message and "checksum" in flagged.message
 
 
-def test_an_unlocked_s3_repository_fails_immutability_and_3_2_1_1(
-    tmp_path: Path, pgbackrest_s3_stanza: Stanza
+def test_an_unlocked_s3_repository_fails_immutability_3_2_1_1_and_trust(
+    tmp_path: Path, pgbackrest_s3_stanza: Stanza, iam_admin: IAMClient
 ) -> None:
     extra = S3_EXTRA.format(endpoint=pgbackrest_s3_stanza.s3_endpoint)
-    run = posture(tmp_path, pgbackrest_s3_stanza, extra=extra, environ=S3_ENVIRON, immutable=1)
+    environ = S3_ENVIRON | s3_agent(iam_admin)
+    run = posture(tmp_path, pgbackrest_s3_stanza, extra=extra, environ=environ, immutable=1, agents=AGENT)
     unlocked = finding(run, "immutability")
     assert unlocked.target == "cloud.repo1" and unlocked.status is Status.FAIL
     # One copy on one site, and nothing locked: what 3-2-1-1-0 fails on.
@@ -147,6 +174,12 @@ def test_an_unlocked_s3_repository_fails_immutability_and_3_2_1_1(
     assert finding(run, "pgbackrest_backups").status is Status.PASS
     assert finding(run, "pgbackrest_cipher").status is Status.WARN
     assert finding(run, "freshness").status is Status.PASS
+    # Trust separation is judged on the repository's bucket and its real backup keys, as for any s3 target.
+    trust = finding(run, "trust_separation")
+    assert (trust.agent, trust.target) == ("ci", "cloud.repo1") and trust.status is Status.FAIL, trust.message
+    assert f"pgbackrest/backup/cloud/{pgbackrest_s3_stanza.labels[-1]}/backup.manifest" in json.dumps(
+        to_json(trust.evidence)
+    )
 
 
 def test_a_locked_s3_repository_is_immutable_and_its_lock_outlasting_expire_warns(
