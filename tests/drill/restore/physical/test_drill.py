@@ -78,6 +78,14 @@ def findings(outcome: DrillOutcome, stanza: Stanza, expect_rows: int | None = No
     return found
 
 
+def repository_files(repo: Path) -> dict[Path, tuple[int, int]]:
+    return {
+        path.relative_to(repo): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in repo.rglob("*")
+        if path.is_file()
+    }
+
+
 def assert_clean(work_dir: Path) -> None:
     assert list(work_dir.iterdir()) == [], "the drill left files behind"
     assert processes_mentioning(str(work_dir)) == []
@@ -87,9 +95,15 @@ def test_a_posix_stanza_restores_replays_the_archive_and_passes(
     pgbackrest_stanza: Stanza, work_dir: Path
 ) -> None:
     stanza = pgbackrest_stanza
+    assert stanza.repo_path is not None
+    before = repository_files(stanza.repo_path)
     outcome = drilled(stanza, work_dir)
 
     assert outcome.failure is None, outcome.failure
+    # The repository is only read: every file it held is as it was, and no backup file was added.
+    after = repository_files(stanza.repo_path)
+    assert {path: after.get(path) for path in before} == before
+    assert {path for path in after if path.parts[0] == "backup"} <= set(before)
     assert outcome.verification is not None and outcome.replay is not None
     # The rows written after the backup came back only through WAL replay; the configured check counts them.
     assert stanza.rows_replayable > stanza.rows_in_backup
