@@ -37,10 +37,10 @@ from drill.restore.owners import PREFIX, write_marker
 from drill.restore.physical.layout import Layout, PgBackRestSetup, write_server_config
 from drill.restore.physical.superuser import SuperuserUnknown, bootstrap_superuser
 from drill.restore.processes import postmaster_status, signals_deferred, stop_postmaster_of, stop_server
+from drill.restore.scratch import _tail
 from drill.restore.server_account import server_env, user_note
 from drill.storage.pgbackrest.command import bounded_run
 
-_TAIL_LINES = 25
 _POLL_SECONDS = 0.02
 _WATCH_SECONDS = 1.0
 _SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -292,11 +292,3 @@ def _status(status: int | None) -> str:
 
 def _last_lines(text: str, count: int = 8) -> str:
     return "\n".join(text.strip().splitlines()[-count:])
-
-
-def _tail(path: Path) -> str:
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError as error:
-        return f"(the log could not be read: {error})"
-    return "\n".join(lines[-_TAIL_LINES:]) or "(the log is empty)"

@@ -36,7 +36,7 @@ from drill.restore.physical.layout import Layout, PgBackRestSetup
 from drill.restore.physical.replay import read_replay
 from drill.restore.server_account import server_account
 from drill.restore.verify import verify
-from drill.storage.pgbackrest.command import PgBackRestFailed, find_program, passed_on
+from drill.storage.pgbackrest.command import PgBackRest, PgBackRestFailed, find_program, passed_on
 from drill.storage.pgbackrest.conf import ConfigUnreadable, read_stanza_config
 from drill.storage.pgbackrest.stanza import stanza_secrets
 
@@ -198,7 +198,7 @@ def _cluster(
         setup,
         account,
         budget,
-        redact=lambda text: _redact(text, secrets),
+        redact=PgBackRest(program, repo.stanza, repo.config, secrets=secrets).redact,
         backup_set=backup.label,
         timeout=settings.timeout.total_seconds(),
         isolate_network=repo.settings.local,
@@ -262,13 +262,6 @@ def _hint(recovered: Recovered, dbname: str) -> str:
 
 def _stages(measured: Mapping[str, float]) -> dict[str, float]:
     return {name: measured[name] for name in ("restore_seconds", "replay_seconds") if name in measured}
-
-
-def _redact(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in sorted(secrets, key=len, reverse=True):
-        if len(secret) >= 4:
-            text = text.replace(secret, "<redacted>")
-    return text
 
 
 def _first_line(error: BaseException) -> str:

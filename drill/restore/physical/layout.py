@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from drill.restore.scratch import _quoted
 from drill.storage.pgbackrest.conf import StanzaConfig
 
 # The recovered server's settings. Durability buys nothing in a cluster deleted minutes later.
@@ -216,7 +217,3 @@ def _write(path: Path, text: str, account: pwd.struct_passwd | None) -> None:
         stream.write(text)
     if account is not None:
         os.chown(path, account.pw_uid, account.pw_gid)
-
-
-def _quoted(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"

@@ -275,3 +275,26 @@ def test_the_server_of_the_backups_version_is_found() -> None:
         binaries_for("16", RestoreSettings(), os.environ)
     with pytest.raises(RestoreSetupError, match="version as '15; DROP'"):
         binaries_for("15; DROP", RestoreSettings(), os.environ)
+
+
+def test_an_older_backup_set_restores_and_replays_to_the_archives_end(
+    make_stanza: StanzaFactory, work_dir: Path
+) -> None:
+    stanza = make_stanza("sets", backups=("full", "incr"))
+    older = stanza.labels[0]
+    settings = RestoreSettings(work_dir=str(work_dir))
+    database_ = database(stanza, stanza.rows_replayable)
+    outcome = drill_stanza(
+        database_, stanza.name, stanza_repo(stanza), settings, os.environ, backup_set=older
+    )
+    assert outcome.failure is None, outcome.failure
+    assert outcome.snapshot is not None and outcome.snapshot.key == f"{stanza.name}/{older}"
+    assert outcome.replay is not None and outcome.replay.backup == older and outcome.replay.missing is None
+    assert (
+        outcome.verification is not None and outcome.verification.queries[0].value == stanza.rows_replayable
+    )
+    unknown = drill_stanza(
+        database_, stanza.name, stanza_repo(stanza), settings, os.environ, backup_set="20990101-000000F"
+    )
+    assert unknown.failed_stage == "fetch" and "20990101-000000F" in str(unknown.failure)
+    assert_clean(work_dir)
