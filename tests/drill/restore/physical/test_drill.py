@@ -210,7 +210,16 @@ def test_the_recovered_server_reads_drills_config_never_the_backups(
     # file that does not exist, TLS without its keys. They are in the backup's files only.
     with (stanza.cluster.data / "postgresql.conf").open("a", encoding="utf-8") as conf:
         conf.write("shared_preload_libraries = 'no_such_library'\ninclude 'no_such_file.conf'\nssl = on\n")
-    stanza.backup()
+    # Commands the backup's postgresql.auto.conf would run during recovery: drill's configuration
+    # replaces it. (pgBackRest leaves a standby.signal out of its backups; drill removes one all the same.)
+    ran = stanza.root / "the-backups-command-ran"
+    stanza.cluster.psql(f"ALTER SYSTEM SET restore_command = 'touch {ran}'", "postgres")
+    stanza.cluster.psql(f"ALTER SYSTEM SET recovery_end_command = 'touch {ran}'", "postgres")
+    label = stanza.backup()
+    assert stanza.repo_path is not None
+    manifest = (stanza.repo_path / "backup" / stanza.name / label / "backup.manifest").read_text()
+    assert "pg_data/postgresql.auto.conf" in manifest
+    assert "restore_command" in (stanza.cluster.data / "postgresql.auto.conf").read_text()
     stanza.write_rows(10)
     before = sorted((path, path.stat().st_mtime_ns) for path in original.rglob("*"))
 
@@ -240,6 +249,7 @@ def test_the_recovered_server_reads_drills_config_never_the_backups(
         }  # fmt: skip
         assert location is not None and location[0].startswith(str(root / "tablespaces"))
         assert spare == (30,)
+        assert not ran.exists()
         # The tablespace's original directory, where production keeps it, was never written to.
         assert sorted((path, path.stat().st_mtime_ns) for path in original.rglob("*")) == before
         if ROOT:
