@@ -42,15 +42,15 @@ def reaches(agent: Agent, path: str) -> bool:
     return any(resolved.is_relative_to(Path(root).resolve()) for root in agent.paths)
 
 
-def _peers(config: Config, target: Target, storage: Mapping[str, TargetFacts]) -> tuple[TargetFacts, ...]:
-    names = {
-        name
-        for database in config.databases
-        if target.name in database.targets
-        for name in database.targets
-        if name != target.name and name in storage
-    }
-    return tuple(storage[name] for name in sorted(names))
+def _peers(target: Target, storage: Mapping[str, TargetFacts]) -> tuple[TargetFacts, ...]:
+    """The other targets holding a database this one holds: read from the collected copies, so that
+    each repository of a pgBackRest stanza is a peer by the name its findings carry."""
+    held = {copy.database.name for copy in storage[target.name].latest}
+    return tuple(
+        facts
+        for name, facts in sorted(storage.items())
+        if name != target.name and any(copy.database.name in held for copy in facts.latest)
+    )
 
 
 def collect_trust(
@@ -115,7 +115,7 @@ def collect_trust(
                     facts.target.name, Unavailable("a filesystem target has no cloud identity")
                 ),
                 storage=facts,
-                peers=_peers(config, facts.target, storage),
+                peers=_peers(facts.target, storage),
                 agent_paths_reach_target=bool(facts.target.path) and reaches(agent, facts.target.path or ""),
             )
             for agent in config.agents
