@@ -51,6 +51,8 @@ def page_checksums(facts: RestoreFacts) -> Iterator[Outcome]:
         yield Outcome.warned(
             "Data checksums are off in the backed-up cluster: a corrupt page restores unnoticed.", evidence
         )
+    elif checksums.not_run:
+        yield Outcome.skipped(f"pg_checksums was not run: {checksums.not_run}.", evidence)
     elif checksums.status is None:
         yield Outcome.errored(f"pg_checksums did not finish: {checksums.report}", evidence)
     elif checksums.status != 0:

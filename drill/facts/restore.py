@@ -115,6 +115,7 @@ class PageChecksums:
     enabled: bool
     status: int | None = None  # its exit status; None: it was stopped or could not run
     report: str | None = None  # its last lines
+    not_run: str | None = None  # why it was not run on purpose (--keep leaves the server running)
 
 
 @dataclass(frozen=True)

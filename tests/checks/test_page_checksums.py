@@ -32,6 +32,11 @@ def test_a_check_that_did_not_finish_is_an_error() -> None:
     assert finding.status is Status.ERROR
 
 
+def test_a_kept_server_is_not_checked_and_says_why() -> None:
+    finding = judged(PageChecksums(enabled=True, not_run="--keep leaves the server running"))
+    assert finding.status is Status.SKIPPED and "--keep" in finding.message
+
+
 def test_checksums_turned_off_warn() -> None:
     assert judged(PageChecksums(enabled=False)).status is Status.WARN
 

@@ -213,7 +213,7 @@ def _checksums(
     if not enabled:
         return PageChecksums(enabled=False)
     if keep:
-        return PageChecksums(enabled=True, report="not run: --keep leaves the server running")
+        return PageChecksums(enabled=True, not_run="--keep leaves the server running")
     cluster.stop()
     status, report = run_checksums(
         cluster.binaries, cluster.layout.data, cluster.account, settings.timeout.total_seconds()
