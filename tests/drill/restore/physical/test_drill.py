@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -308,3 +309,33 @@ def test_an_older_backup_set_restores_and_replays_to_the_archives_end(
     )
     assert unknown.failed_stage == "fetch" and "20990101-000000F" in str(unknown.failure)
     assert_clean(work_dir)
+
+
+def test_a_linked_pg_wal_is_restored_as_a_directory_in_scratch(
+    make_stanza: StanzaFactory, work_dir: Path
+) -> None:
+    stanza = make_stanza("linked", rows_after=0)
+    elsewhere = stanza.root / "wal-on-another-disk"
+    pg_ctl = (str(stanza.cluster.bin_dir / "pg_ctl"), "-D", str(stanza.cluster.data), "-w")
+    log = ("-l", str(stanza.root / "log" / "postgresql.log"))
+    subprocess.run((*pg_ctl, "-m", "fast", "stop"), user="postgres", check=True, capture_output=True)
+    (stanza.cluster.data / "pg_wal").rename(elsewhere)
+    (stanza.cluster.data / "pg_wal").symlink_to(elsewhere)
+    subprocess.run((*pg_ctl, *log, "start"), user="postgres", check=True, capture_output=True)
+    stanza.backup()
+    stanza.write_rows(10)
+
+    outcome = drilled(stanza, work_dir, keep=True)
+    assert outcome.kept is not None, outcome.failure
+    [root] = work_dir.iterdir()
+    try:
+        restored = root / "data" / "pg_wal"
+        assert restored.is_dir() and not restored.is_symlink()
+        assert (
+            outcome.verification is not None
+            and outcome.verification.queries[0].value == stanza.rows_replayable
+        )
+    finally:
+        pid = int((root / "data" / "postmaster.pid").read_text().split("\n", 1)[0])
+        os.kill(pid, 2)
+        assert wait_until(lambda: not Path(f"/proc/{pid}").exists())
