@@ -42,3 +42,9 @@ def test_a_backup_info_says_nothing_about_is_not_verified() -> None:
 def test_an_unreadable_stanza_is_an_error() -> None:
     [finding] = evaluate(SPEC, stanza.facts(Unavailable("pgbackrest info exited with status 56.")))
     assert finding.status is Status.ERROR and "status 56" in finding.message
+
+
+def test_a_repository_pgbackrest_calls_unhealthy_fails_with_its_words() -> None:
+    unhealthy = stanza.repo(status_code=4, status="different across stanza repositories")
+    [finding] = evaluate(SPEC, stanza.facts(unhealthy))
+    assert finding.status is Status.FAIL and "different across stanza repositories" in finding.message
