@@ -70,3 +70,9 @@ def test_unreadable_and_remote_repositories_are_reasons_not_choices() -> None:
     assert choice.stanza is None and choice.dumps is None
     assert any("status 82" in reason for reason in choice.unreadable)
     assert any("host backup-host" in reason for reason in choice.unreadable)
+
+
+def test_a_database_of_stanzas_alone_is_drilled_from_its_newest_repository() -> None:
+    older, newer = stanza_copy("stanza.repo1", repo_stopped(5)), stanza_copy("stanza.repo2", repo_stopped(1))
+    choice = choose(facts(older, newer), None)
+    assert choice.stanza is newer and choice.dumps is None
