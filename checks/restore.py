@@ -35,6 +35,7 @@ class RestoreEvidence(Evidence):
     total_rows: int | None
     tables: int | None
     kept: str | None  # how to connect, when --keep left the scratch database running
+    replay_seconds: float = 0.0  # a physical backup's WAL replay; 0 for a dump
 
 
 def drill_evidence(outcome: DrillOutcome, facts: RestoreFacts) -> RestoreEvidence:
@@ -59,6 +60,7 @@ def drill_evidence(outcome: DrillOutcome, facts: RestoreFacts) -> RestoreEvidenc
         total_rows=verification.total_rows if verification else None,
         tables=len(verification.tables) if verification else None,
         kept=outcome.kept,
+        replay_seconds=round(timings.replay_seconds, 3),
     )
 
 

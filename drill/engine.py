@@ -20,7 +20,7 @@ from drill.baseline.model import Approval, Baseline
 from drill.collect import collect
 from drill.collect.capture import capture
 from drill.config import Database, LoadedConfig, RestoreEngine
-from drill.facts import CollectedFacts, DatabaseFacts, DrillOutcome, FactUnavailable, RestoreFacts, Subject
+from drill.facts import CollectedFacts, DrillOutcome, FactUnavailable, RestoreFacts, Subject
 from drill.model import (
     ConfigIdentity,
     CouldNotVerify,
@@ -117,7 +117,7 @@ def _drills(
     """Drill each database in turn; one database's broken dump or setup never stops the next."""
     # psycopg and the dump readers load only when a drill runs: a posture run never needs them.
     from drill.restore.owners import sweep_stale  # noqa: PLC0415
-    from drill.restore.runner import drill_database  # noqa: PLC0415
+    from drill.restore.physical.dispatch import drill_newest  # noqa: PLC0415
 
     config = loaded.config
     report_dir = Path(config.report.dir)
@@ -131,23 +131,24 @@ def _drills(
         binaries = Unavailable(str(error))
     except OSError as error:  # the machine, not the backup: every drill is an error that says why
         binaries = Unavailable(f"The restore drill could not be set up: {type(error).__name__}: {error}")
+
+    def dump_binaries() -> PgBinaries:
+        # A stanza's drill finds the server of its backup's version itself: no dump programs
+        # found here costs only the drills of dumps.
+        if isinstance(binaries, Unavailable):
+            raise RestoreSetupError(binaries.reason)
+        return binaries
+
     restores = []
     for facts in collected.databases:
         outcome: DrillOutcome | Unavailable | None = None
-        stanza = _stanza_drill(facts)
-        # A dump restore chooses among the dump copies only: a repository's manifest is no dump.
-        dumps = replace(facts, copies=tuple(copy for copy in facts.copies if copy.repository is None))
-        if stanza is not None:
-            outcome = stanza
-        elif isinstance(binaries, Unavailable):
-            outcome = binaries
-        elif SWITCH.stopped is not None:
+        if SWITCH.stopped is not None:
             outcome = Unavailable(f"Not drilled: {SWITCH.stopped.reason}.")
         else:
             try:
                 with unwinding():  # SIGTERM or Ctrl-C unwinds the drill, so its scratch server is removed
-                    outcome = drill_database(
-                        dumps, config.restore, binaries, environ, keep=keep, progress=progress
+                    outcome = drill_newest(
+                        facts, config.restore, dump_binaries, environ, keep=keep, progress=progress
                     )
             except Interrupted as interruption:
                 outcome = outcome or Unavailable(
@@ -160,25 +161,6 @@ def _drills(
         previous = history.previous_drill(report_dir, facts.database.name)
         restores.append(RestoreFacts(facts.database, facts.policy, facts.now, outcome, previous))
     return restores
-
-
-def _stanza_drill(facts: DatabaseFacts) -> Unavailable | None:
-    """The restore drill of a database restored from a pgBackRest stanza (None: it restores a dump).
-
-    A database whose copies are all stanza repositories, or whose restore_from names a stanza, is
-    restored physically; until that drill runs here, its restore is an error that says so, never a
-    pass and never a dump restore of a manifest.
-    """
-    stanzas = sorted({copy.target.name for copy in facts.copies if copy.repository is not None})
-    dumps = [copy for copy in facts.copies if copy.repository is None]
-    restore_from = facts.database.restore_from
-    from_stanza = restore_from is not None and not any(copy.target.name == restore_from for copy in dumps)
-    if not stanzas or (dumps and not from_stanza):
-        return None
-    return Unavailable(
-        f"The restore drill of pgBackRest stanzas is not run yet: {facts.database.name} would be restored "
-        f"from {', '.join(stanzas)}, so its restore is not verified."
-    )
 
 
 def _with_proof(

@@ -40,6 +40,7 @@ from drill.facts.posture import (
 from drill.facts.restore import (
     DrillOutcome,
     IndexVerdict,
+    PageChecksums,
     PreviousDrill,
     QueryVerdict,
     RestoreFacts,
@@ -47,6 +48,7 @@ from drill.facts.restore import (
     TableRows,
     Timings,
     Verification,
+    WalReplay,
 )
 from drill.facts.storage import DatabaseFacts, DatabaseTargetFacts, SnapshotListing, TargetFacts, full_pattern
 from drill.facts.trust import (
@@ -86,6 +88,7 @@ __all__ = [
     "LifecycleRule",
     "MissingBaseline",
     "ObjectProtection",
+    "PageChecksums",
     "PermissionAnswer",
     "PreviousDrill",
     "QueryVerdict",
@@ -112,6 +115,7 @@ __all__ = [
     "VerifierTargetFacts",
     "WalArchive",
     "WalRange",
+    "WalReplay",
     "full_pattern",
     "known",
 ]

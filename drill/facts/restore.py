@@ -57,8 +57,14 @@ class Timings:
     restore_seconds: float = 0.0
     verify_seconds: float = 0.0
     total_seconds: float = 0.0
+    replay_seconds: float = 0.0  # a physical backup's WAL replay, from the server's start to its promotion
 
     def summary(self) -> str:
+        if self.replay_seconds:
+            return (
+                f"restore {self.restore_seconds:.1f}s, WAL replay {self.replay_seconds:.1f}s, "
+                f"verify {self.verify_seconds:.1f}s, total {self.total_seconds:.1f}s"
+            )
         return (
             f"download {self.download_seconds:.1f}s, server start {self.server_wait_seconds:.1f}s, "
             f"restore {self.restore_seconds:.1f}s, verify {self.verify_seconds:.1f}s, "
@@ -81,6 +87,38 @@ class Verification:
 
 
 @dataclass(frozen=True)
+class WalReplay:
+    """How far a physical backup's recovery replayed its WAL archive, against what the archive holds.
+
+    ``missing`` is the first segment recovery needed and did not get, when it stopped before the
+    archive's newest segment: the WAL after it is silently gone from the restored copy.
+    """
+
+    stanza: str
+    repo: int
+    backup: str  # the backup's label
+    backup_type: str  # full | diff | incr
+    backup_stopped_at: datetime
+    pg_version: str | None
+    replayed_to: str | None  # the LSN recovery ended at; None: nothing was replayed
+    last_segment: str | None  # the segment that LSN lies in
+    archive_newest: str | None  # the newest segment the archive held when drill listed it
+    missing: str | None
+    last_transaction_at: datetime | None  # the last replayed commit: how old the restored data is
+    unknown: str | None = None  # why replay could not be compared with the archive
+
+
+@dataclass(frozen=True)
+class PageChecksums:
+    """``pg_checksums --check`` on the recovered, stopped cluster (None fields: not run)."""
+
+    enabled: bool
+    status: int | None = None  # its exit status; None: it was stopped or could not run
+    report: str | None = None  # its last lines
+    not_run: str | None = None  # why it was not run on purpose (--keep leaves the server running)
+
+
+@dataclass(frozen=True)
 class DrillOutcome:
     """What one restore drill of one database did, stage by stage.
 
@@ -98,6 +136,8 @@ class DrillOutcome:
     failure: str | None = None
     verification: Verification | None = None
     kept: str | None = None  # how to connect, when --keep left the scratch database running
+    replay: WalReplay | None = None  # a physical backup's recovery; None for a dump
+    checksums: PageChecksums | None = None  # a physical backup's page checksums; None for a dump
 
 
 @dataclass(frozen=True)

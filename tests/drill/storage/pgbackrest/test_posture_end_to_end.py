@@ -199,9 +199,10 @@ def test_a_locked_s3_repository_is_immutable_and_its_lock_outlasting_expire_warn
     assert retention.status is Status.WARN and "40d" in retention.message and "35d" in retention.message
 
 
-def test_a_database_restored_from_a_stanza_is_an_explicit_error(
+def test_a_database_restored_from_a_stanza_is_drilled_physically(
     tmp_path: Path, pgbackrest_stanza: Stanza
 ) -> None:
+    # The physical drill itself is tested in tests/drill/restore/physical.
     run = posture(tmp_path, pgbackrest_stanza, phases=frozenset({Phase.POSTURE, Phase.RESTORE}))
-    restore = finding(run, "restore")
-    assert restore.status is Status.ERROR and "not run yet" in restore.message
+    for check in ("restore", "wal_replay", "page_checksums"):
+        assert finding(run, check).status is Status.PASS, finding(run, check).message
