@@ -2,7 +2,8 @@
 make a restore role, and verifies as that role (drill.restore.verify), as it does for a dump.
 
 The superuser's sessions pin ``search_path`` and turn off the preload settings a role of the
-backup's may carry (``ALTER ROLE ... SET``); in the verified database, the backup's event
+backup's may carry (``ALTER ROLE ... SET``), and then drop every per-database and per-role setting
+of the backup's before the restore role exists; in the verified database, the backup's event
 triggers are disabled before drill's superuser runs any DDL there (``CREATE EXTENSION amcheck``,
 the grants), since an event trigger runs as whoever issues the command. The restore role may read
 every table (``pg_read_all_data``), bypasses row-level security, and may call amcheck's
@@ -66,6 +67,10 @@ def prepare_restore_role(conninfo: str, database: str, major: int) -> Login:
     with connection:
         # Catalog rows, not DDL: no event trigger fires on this statement.
         connection.execute("UPDATE pg_catalog.pg_event_trigger SET evtenabled = 'D'")
+        # The backup's ALTER DATABASE/ROLE ... SET apply to every session, the restore role's too, and
+        # a role that is not a superuser cannot override a superuser-only one (a preloaded library)
+        # from its startup options: the scratch cluster forgets them all before that role exists.
+        connection.execute("DELETE FROM pg_catalog.pg_db_role_setting")
         role = sql.Identifier(login.role)
         connection.execute(
             sql.SQL(

@@ -339,3 +339,25 @@ def test_a_linked_pg_wal_is_restored_as_a_directory_in_scratch(
         pid = int((root / "data" / "postmaster.pid").read_text().split("\n", 1)[0])
         os.kill(pid, 2)
         assert wait_until(lambda: not Path(f"/proc/{pid}").exists())
+
+
+def test_the_backups_database_and_role_settings_never_reach_drills_sessions(
+    make_stanza: StanzaFactory, work_dir: Path
+) -> None:
+    # A backup's ALTER DATABASE ... SET applies to every role that connects, drill's restore role
+    # included, and a non-superuser cannot override a superuser-only setting from its startup packet:
+    # a library preloaded there would run in the verification's backend. The library does not exist,
+    # so a session that loaded it could not even start.
+    stanza = make_stanza("settings", rows_after=0)
+    stanza.cluster.psql(
+        f"ALTER DATABASE {DATABASE} SET session_preload_libraries = 'no_such_library'", "postgres"
+    )
+    stanza.cluster.psql("ALTER ROLE ALL SET search_path = 'nowhere'", "postgres")
+    stanza.backup()
+
+    outcome = drilled(stanza, work_dir)
+
+    assert outcome.failure is None, outcome.failure
+    assert outcome.verification is not None
+    assert outcome.verification.queries[0].value == stanza.rows_replayable
+    assert_clean(work_dir)
