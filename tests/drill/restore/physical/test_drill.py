@@ -244,6 +244,9 @@ def test_the_recovered_server_reads_drills_config_never_the_backups(
             ).fetchone()
             spare = connection.execute("SELECT count(*) FROM spare_rows").fetchone()
             backend = connection.execute("SELECT pg_backend_pid()").fetchone()
+            # Read while the session is open: its backend exits with it.
+            assert backend is not None
+            status = Path(f"/proc/{backend[0]}/status").read_text().splitlines()
         assert settings == {
             "shared_preload_libraries": "", "archive_mode": "off", "ssl": "off", "listen_addresses": "",
             "config_file": str(root / "config" / "postgresql.conf"),
@@ -254,8 +257,6 @@ def test_the_recovered_server_reads_drills_config_never_the_backups(
         # The tablespace's original directory, where production keeps it, was never written to.
         assert sorted((path, path.stat().st_mtime_ns) for path in original.rglob("*")) == before
         if ROOT:
-            assert backend is not None
-            status = Path(f"/proc/{backend[0]}/status").read_text().splitlines()
             uid = int(next(line for line in status if line.startswith("Uid:")).split()[1])
             assert uid == pwd.getpwnam("postgres").pw_uid
     finally:
