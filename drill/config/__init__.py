@@ -14,22 +14,24 @@ from drill.config.models import (
     Config,
     Credentials,
     Database,
-    Duration,
-    HeartbeatStyle,
     IntegrityQuery,
-    MetricsSettings,
-    NotifyEvent,
-    NotifySettings,
     Policy,
     PolicyOverrides,
     ReportSettings,
     RestoreEngine,
     RestoreSettings,
     RunSettings,
-    ScheduleSettings,
     Target,
     TargetType,
 )
+from drill.config.operations import (
+    HeartbeatStyle,
+    MetricsSettings,
+    NotifyEvent,
+    NotifySettings,
+    ScheduleSettings,
+)
+from drill.config.types import Duration
 
 __all__ = [
     "Agent",

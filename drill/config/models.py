@@ -14,9 +14,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
@@ -24,39 +21,14 @@ from pydantic import (
 )
 
 from drill.config.keeping import KeepPeriod
-from drill.cron import zone
-from drill.durations import parse_duration
-from drill.sizes import parse_size
+from drill.config.operations import MetricsSettings, NotifySettings, ScheduleSettings
+from drill.config.types import ByteSize, Duration, Frozen
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 _EXPECTATION = re.compile(r"^\s*(==|!=|>=|<=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
-def _duration(value: object) -> object:
-    if isinstance(value, str):
-        return parse_duration(value)
-    if isinstance(value, timedelta):
-        return value
-    raise ValueError("must be a duration string such as '26h' or '30d'")
-
-
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
-
-
-def _size(value: object) -> object:
-    if isinstance(value, str):
-        return parse_size(value)
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    raise ValueError("must be a size such as '256MiB' or '2GB', or a number of bytes")
-
-
-ByteSize = Annotated[int, BeforeValidator(_size)]
 _EXTENSION = r"^[A-Za-z0-9_][A-Za-z0-9_-]*$"
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class TargetType(enum.StrEnum):
@@ -66,7 +38,7 @@ class TargetType(enum.StrEnum):
     PGBACKREST = "pgbackrest"  # a pgBackRest stanza: each of its repositories is a copy
 
 
-class Credentials(_Frozen):
+class Credentials(Frozen):
     """Where credentials come from; never the secret itself. Empty means the SDK's default chain."""
 
     profile: str | None = None
@@ -106,7 +78,7 @@ class Credentials(_Frozen):
         return tuple(name for name in (self.secret_access_key_env, self.session_token_env) if name)
 
 
-class Policy(_Frozen):
+class Policy(Frozen):
     """The 3-2-1-1-0 numbers and the limits every database is held to. Production is never a copy."""
 
     copies: int = Field(3, ge=1)
@@ -119,7 +91,7 @@ class Policy(_Frozen):
     governance_is_warning: bool = False
 
 
-class PolicyOverrides(_Frozen):
+class PolicyOverrides(Frozen):
     copies: int | None = Field(None, ge=1)
     media: int | None = Field(None, ge=1)
     offsite: int | None = Field(None, ge=0)
@@ -138,7 +110,7 @@ class PolicyOverrides(_Frozen):
         return defaults.model_copy(update=overrides)
 
 
-class Target(_Frozen):
+class Target(Frozen):
     name: str = Field(pattern=_NAME)
     type: Annotated[TargetType, Field(strict=False)]
     # The failure domain. Required, except for a pgbackrest target, whose s3 and gcs repositories are
@@ -226,7 +198,7 @@ class Target(_Frozen):
         return f"{self.type.value}://{self.bucket}@{endpoint}"
 
 
-class IntegrityQuery(_Frozen):
+class IntegrityQuery(Frozen):
     name: str = Field(min_length=1)
     sql: str = Field(min_length=1)
     expect: str
@@ -263,7 +235,7 @@ class Database(PolicyOverrides):
     schedule: str | None = None  # a cron expression for this database, instead of [schedule] cron
 
 
-class Agent(_Frozen):
+class Agent(Frozen):
     name: str = Field(pattern=_NAME)
     credentials: Credentials = Credentials()
     paths: tuple[str, ...] = ()
@@ -273,7 +245,7 @@ class Agent(_Frozen):
     trace_probes: bool = False
 
 
-class ReportSettings(_Frozen):
+class ReportSettings(Frozen):
     dir: str = "drill-reports"
     # Pruning after each run (drill.reports.pruning): none set keeps every run, as before.
     keep_runs: int | None = Field(None, ge=1)  # the newest this many runs
@@ -292,7 +264,7 @@ class RestoreEngine(enum.StrEnum):
     DSN = "dsn"  # an existing scratch server: drill creates, fills and drops one database on it
 
 
-class RestoreSettings(_Frozen):
+class RestoreSettings(Frozen):
     """How the restore drill gets its scratch PostgreSQL, and how hard it verifies."""
 
     engine: Annotated[RestoreEngine, Field(strict=False)] = RestoreEngine.EMBEDDED
@@ -323,54 +295,7 @@ class RestoreSettings(_Frozen):
         return self
 
 
-class ScheduleSettings(_Frozen):
-    """When ``drill schedule`` drills: cron expressions, read in one time zone."""
-
-    cron: str | None = None  # every database without its own `schedule`; 5 fields, or 6 with seconds first
-    timezone: str = "UTC"  # an IANA name; the cron expressions are read in it (daylight saving included)
-    lock_dir: str | None = None  # the per-database lock files; default <report dir>/locks
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, name: str) -> str:
-        zone(name)
-        return name
-
-
-class MetricsSettings(_Frozen):
-    """Prometheus metrics after each run: a file for node_exporter, and optionally a Pushgateway."""
-
-    textfile: str | None = None  # rewritten atomically after each run, e.g. .../textfile_collector/drill.prom
-    pushgateway_env: str | None = None  # the variable holding the Pushgateway URL (it may carry credentials)
-    job: str = Field("drill", min_length=1)
-    timeout: Duration = timedelta(seconds=10)
-
-
-class NotifyEvent(enum.StrEnum):
-    FAILURE = "failure"  # the run failed or could not verify something
-    RECOVERY = "recovery"  # the first passing run after a failing one
-    SUCCESS = "success"  # every passing run
-
-
-class HeartbeatStyle(enum.StrEnum):
-    HEALTHCHECKS = "healthchecks"  # <url>/start as a run begins, <url> when it passes, <url>/fail when not
-    PLAIN = "plain"  # one GET of <url> after each passing run, for monitors that know no /start or /fail
-
-
-class NotifySettings(_Frozen):
-    """Who hears about a run: a chat webhook, and a dead man's switch that expects a ping per passing run."""
-
-    webhook_env: str | None = None  # the variable holding a Slack-compatible incoming-webhook URL
-    on: tuple[Annotated[NotifyEvent, Field(strict=False)], ...] = (NotifyEvent.FAILURE,)
-    heartbeat_env: str | None = None  # the variable holding a healthchecks-style URL, pinged on success
-    timeout: Duration = timedelta(seconds=10)  # per attempt
-    retries: int = Field(3, ge=0, le=10)  # attempts after the first, with a growing pause between
-    heartbeat_style: Annotated[HeartbeatStyle, Field(strict=False)] = HeartbeatStyle.HEALTHCHECKS
-    max_retry_wait: Duration = timedelta(seconds=30)  # the longest pause, a server's Retry-After included
-    max_retry_time: Duration = timedelta(minutes=2)  # one delivery's attempts and pauses together
-
-
-class RunSettings(_Frozen):
+class RunSettings(Frozen):
     """How long a run waits for storage: a target that does not answer ends as ``error``, the run goes on."""
 
     # Per target: its posture, listings and the latest snapshot's metadata, counted from its first read.
@@ -384,14 +309,14 @@ class RunSettings(_Frozen):
         return value
 
 
-class BaselineSettings(_Frozen):
+class BaselineSettings(Frozen):
     """Where the approved baseline lives (``drill baseline approve`` writes it), and whether one must."""
 
     path: str | None = None  # default: baseline.json in the report directory
     required: bool = False  # a missing baseline then fails every run, instead of being noted once
 
 
-class Config(_Frozen):
+class Config(Frozen):
     report: ReportSettings = ReportSettings()
     baseline: BaselineSettings = BaselineSettings()
     run: RunSettings = RunSettings()
