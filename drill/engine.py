@@ -113,6 +113,7 @@ def _drills(
     *,
     keep: bool,
     progress: Progress | None,
+    backup_set: str | None = None,
 ) -> list[RestoreFacts]:
     """Drill each database in turn; one database's broken dump or setup never stops the next."""
     # psycopg and the dump readers load only when a drill runs: a posture run never needs them.
@@ -148,7 +149,13 @@ def _drills(
             try:
                 with unwinding():  # SIGTERM or Ctrl-C unwinds the drill, so its scratch server is removed
                     outcome = drill_newest(
-                        facts, config.restore, dump_binaries, environ, keep=keep, progress=progress
+                        facts,
+                        config.restore,
+                        dump_binaries,
+                        environ,
+                        keep=keep,
+                        progress=progress,
+                        backup_set=backup_set,
                     )
             except Interrupted as interruption:
                 outcome = outcome or Unavailable(
@@ -228,9 +235,11 @@ def execute(
     keep: bool = False,
     progress: Progress | None = None,
     only: frozenset[str] | None = None,
+    backup_set: str | None = None,
 ) -> DrillRun:
     """One run: collect, drill when ``phases`` holds the restore phase, and judge; ``only`` narrows
-    the checks to those ids (``drill baseline diff`` runs ``drift`` alone)."""
+    the checks to those ids (``drill baseline diff`` runs ``drift`` alone); ``backup_set`` drills
+    that pgBackRest backup instead of each database's newest copy."""
     started = datetime.now(UTC)
     environ = os.environ if environ is None else environ
     selected = select_databases(loaded, databases)
@@ -247,7 +256,9 @@ def execute(
         Phase.POSTURE if SWITCH.stopped is not None or Phase.RESTORE not in phases else Phase.RESTORE
     )
     restores = (
-        _drills(loaded, collected, environ, keep=keep, progress=progress) if Phase.RESTORE in phases else []
+        _drills(loaded, collected, environ, keep=keep, progress=progress, backup_set=backup_set)
+        if Phase.RESTORE in phases
+        else []
     )
     restore_findings = run_checks([s for s in specs if s.phase is Phase.RESTORE], collected, restores)
     drilled = {facts.database.name for facts in restores}

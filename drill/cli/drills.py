@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,6 +14,9 @@ import typer
 
 from drill.cli.common import ConfigOption, console, error, load, usage_error
 from drill.exits import Exit, interrupted_by
+
+# pgBackRest's backup labels: a full backup's, or a differential's or incremental's after its full's.
+_LABEL = re.compile(r"\d{8}-\d{6}F(_\d{8}-\d{6}[DI])?")
 
 if TYPE_CHECKING:
     from drill.config import LoadedConfig
@@ -78,11 +82,24 @@ def run(
             "--keep", help="Leave the scratch database running for inspection and print how to connect."
         ),
     ] = False,
+    backup_set: Annotated[
+        str | None,
+        typer.Option(
+            "--backup-set",
+            metavar="LABEL",
+            help="Drill this pgBackRest backup (its label in `pgbackrest info`, e.g. 20261201-020000F) "
+            "instead of the newest copy; needs one --database.",
+        ),
+    ] = None,
 ) -> None:
     """Run everything: the posture checks, then restore each database's newest snapshot into a
     throwaway PostgreSQL, verify it and measure the recovery time."""
     from drill.model import Phase
 
+    if backup_set is not None and len(database or ()) != 1:
+        usage_error("--backup-set names one backup: give exactly one --database with it.")
+    if backup_set is not None and not _LABEL.fullmatch(backup_set):
+        usage_error(f"--backup-set: {backup_set[:64]!r} is not a pgBackRest backup label.")
     _execute(
         config,
         "run",
@@ -92,6 +109,7 @@ def run(
         json_path=json_path,
         junit_path=junit_path,
         keep=keep,
+        backup_set=backup_set,
     )
 
 
@@ -105,6 +123,7 @@ def _execute(
     json_path: Path | None,
     junit_path: Path | None,
     keep: bool = False,
+    backup_set: str | None = None,
 ) -> None:
     from drill.engine import execute, select_databases
     from drill.model import Phase
@@ -131,6 +150,7 @@ def _execute(
                 concurrency=concurrency,
                 keep=keep,
                 progress=progress,
+                backup_set=backup_set,
             )
         _finish(run, loaded, tuple(databases or ()), json_path, junit_path)
 

@@ -10,7 +10,7 @@ from drill.facts import DatabaseFacts, DrillOutcome, StanzaRepo
 from drill.model import Unavailable
 from drill.restore.binaries import PgBinaries
 from drill.restore.physical.drill import drill_stanza
-from drill.restore.physical.source import choose, dump_copies
+from drill.restore.physical.source import choose, dump_copies, holding
 from drill.restore.runner import Progress, choose_source, drill_database
 
 
@@ -22,9 +22,19 @@ def drill_newest(
     *,
     keep: bool = False,
     progress: Progress | None = None,
+    backup_set: str | None = None,
 ) -> DrillOutcome | Unavailable:
-    """Drill ``facts.database`` from its newest copy. ``binaries`` finds the programs a dump needs
+    """Drill ``facts.database`` from its newest copy, or from the stanza repository holding the
+    pgBackRest backup labelled ``backup_set``. ``binaries`` finds the programs a dump needs
     (RestoreSetupError when there are none); a stanza's drill finds the server of its backup's version."""
+    if backup_set is not None:
+        held = holding(facts, backup_set)
+        if isinstance(held, Unavailable):
+            return held
+        copy, holder = held
+        return drill_stanza(
+            facts.database, copy.target.name, holder, settings, environ, keep=keep, backup_set=backup_set
+        )
     dumps = dump_copies(facts)
     choice = choose(facts, choose_source(dumps) if dumps.copies else None)
     if choice.stanza is not None:

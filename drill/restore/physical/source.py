@@ -87,3 +87,31 @@ def _dump_time(copy: DatabaseTargetFacts | None) -> datetime | None:
     if copy is None or isinstance(copy.listing, Unavailable) or copy.listing.latest is None:
         return None
     return copy.listing.latest.created_at
+
+
+def holding(facts: DatabaseFacts, label: str) -> tuple[DatabaseTargetFacts, StanzaRepo] | Unavailable:
+    """The first repository (in config order) of the database's stanzas that lists the backup
+    ``label`` and that this host reads itself; why not when there is none."""
+    for copy in facts.copies:
+        repo = copy.repository
+        if not isinstance(repo, StanzaRepo) or repo.settings.host is not None:
+            continue
+        if any(backup.label == label for backup in repo.backups):
+            return copy, repo
+    listed = sorted(
+        {
+            backup.label
+            for copy in facts.copies
+            if isinstance(copy.repository, StanzaRepo)
+            for backup in copy.repository.backups
+        }
+    )
+    if not any(copy.repository is not None for copy in facts.copies):
+        return Unavailable(
+            f"Backup set {label} was asked for, but {facts.database.name} has no pgBackRest stanza."
+        )
+    shown = ", ".join(listed[-5:]) or "none"
+    return Unavailable(
+        f"Backup set {label} is in no repository of {facts.database.name}'s stanzas that drill reads "
+        f"(the newest listed: {shown})."
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.drill.restore.conftest import REPO, processes_mentioning
-from tests.pgbackrest_estate import DATABASE, TABLE, Stanza
+from tests.pgbackrest_estate import DATABASE, TABLE, Stanza, StanzaFactory
 
 CONFIG = """
 [report]
@@ -47,7 +47,7 @@ PHYSICAL_CHECKS = ("restore", "integrity", "wal_replay", "page_checksums")
 
 
 def drill_run(
-    stanza: Stanza, tmp_path: Path, work_dir: Path
+    stanza: Stanza, tmp_path: Path, work_dir: Path, *arguments: str
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     config = tmp_path / "drill.toml"
     config.write_text(
@@ -57,7 +57,7 @@ def drill_run(
         )
     )  # fmt: skip
     result = subprocess.run(
-        (sys.executable, "-m", "drill", "run", "-c", str(config), "--json", str(tmp_path / "run.json")),
+        (sys.executable, "-m", "drill", "run", "-c", str(config), "--json", str(tmp_path / "run.json"), *arguments),
         cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     return result, json.loads((tmp_path / "run.json").read_text())
@@ -95,3 +95,41 @@ def test_the_cipher_passphrase_appears_in_no_output(
     ]
     assert not [text for text in written if passphrase in text]
     assert list(work_dir.iterdir()) == []
+
+
+def test_backup_set_drills_the_named_backup_and_an_unknown_one_is_an_error(
+    make_stanza: StanzaFactory, tmp_path: Path, work_dir: Path
+) -> None:
+    stanza = make_stanza("chosen", backups=("full", "incr"))
+    older, newest = stanza.labels[0], stanza.labels[-1]
+
+    result, run = drill_run(stanza, tmp_path, work_dir, "--database", DATABASE, "--backup-set", older)
+
+    restore = next(f for f in run["findings"] if f["check"] == "restore")
+    assert restore["status"] == "pass", result.stdout + result.stderr
+    assert older in restore["message"] and newest not in restore["message"]
+    replay = next(f for f in run["findings"] if f["check"] == "wal_replay")
+    assert replay["status"] == "pass" and older in replay["message"]
+
+    result, run = drill_run(
+        stanza, tmp_path, work_dir, "--database", DATABASE, "--backup-set", "20990101-000000F"
+    )
+
+    restore = next(f for f in run["findings"] if f["check"] == "restore")
+    assert result.returncode == 3 and restore["status"] == "error"
+    assert "20990101-000000F" in restore["message"] and newest in restore["message"]
+    assert list(work_dir.iterdir()) == [] and processes_mentioning(str(work_dir)) == []
+
+
+def test_backup_set_needs_one_database_and_a_label(tmp_path: Path) -> None:
+    config = tmp_path / "drill.toml"
+    config.write_text('[[targets]]\nname = "t"\ntype = "filesystem"\npath = "/nonexistent"\n')
+    for arguments, reason in (
+        (("--backup-set", "20261201-020000F"), "exactly one --database"),
+        (("--database", "app", "--backup-set", "../../etc"), "not a pgBackRest backup label"),
+    ):
+        result = subprocess.run(
+            (sys.executable, "-m", "drill", "run", "-c", str(config), *arguments),
+            cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert result.returncode == 2 and reason in result.stderr, result.stderr
