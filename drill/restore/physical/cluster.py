@@ -192,6 +192,10 @@ class RecoveredCluster:
             timeout=self.timeout,
             account=self.account,
             cwd=layout.root,
+            # The size checked beforehand is the one backup.info states, which a backup's writer
+            # controls: the files pgBackRest writes are measured as they land.
+            watch=GrowthWatch(layout.root, self.budget),
+            watch_every=_WATCH_SECONDS,
         )
         if status == 0:
             return

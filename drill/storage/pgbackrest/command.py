@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -127,9 +127,12 @@ def bounded_run(
     timeout: float,
     account: pwd.struct_passwd | None = None,
     cwd: Path | None = None,
+    watch: Callable[[], str | None] | None = None,
+    watch_every: float = 1.0,
 ) -> tuple[int | None, str, str]:
     """Run ``argv``: (status, stdout, stderr), or status None with the reason in place of stderr when it
-    ran past ``timeout`` or wrote more than MAX_OUTPUT_BYTES (it is killed, with what it started)."""
+    ran past ``timeout``, wrote more than MAX_OUTPUT_BYTES, or ``watch`` (asked every ``watch_every``
+    seconds) gave a reason to stop it: it is killed, with what it started."""
     try:
         process = subprocess.Popen(
             argv,
@@ -148,12 +151,17 @@ def bounded_run(
     assert process.stdout is not None and process.stderr is not None
     readers = [_Reader(process.stdout), _Reader(process.stderr)]
     deadline = time.monotonic() + timeout
+    next_watch = time.monotonic() + watch_every
     try:
         while process.poll() is None:
             if any(reader.overflowed for reader in readers):
                 return None, "", f"wrote more than {MAX_OUTPUT_BYTES} bytes and was stopped."
             if time.monotonic() > deadline:
                 return None, "", f"ran longer than {timeout:.0f}s and was stopped."
+            if watch is not None and time.monotonic() >= next_watch:
+                next_watch = time.monotonic() + watch_every
+                if (reason := watch()) is not None:
+                    return None, "", reason
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=_POLL_SECONDS)
     finally:

@@ -1,4 +1,5 @@
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,33 @@ def test_a_failing_command_names_its_status_and_never_a_secret(tmp_path: Path) -
 def test_a_command_past_its_bound_is_stopped() -> None:
     status, _, reason = bounded_run((sys.executable, "-c", "import time; time.sleep(30)"), {}, timeout=0.5)
     assert status is None and "longer than" in reason
+
+
+def test_a_command_its_watch_objects_to_is_stopped_with_the_watchs_reason() -> None:
+    asked = []
+
+    def watch() -> str | None:
+        asked.append(time.monotonic())
+        return "the restored files passed their budget" if len(asked) >= 2 else None
+
+    began = time.monotonic()
+    status, _, reason = bounded_run(
+        (sys.executable, "-c", "import time; time.sleep(30)"), {}, timeout=60, watch=watch, watch_every=0.2
+    )
+
+    assert status is None and reason == "the restored files passed their budget"
+    assert len(asked) == 2 and time.monotonic() - began < 10
+
+
+def test_a_command_its_watch_accepts_runs_to_its_end() -> None:
+    status, output, _ = bounded_run(
+        (sys.executable, "-c", "import time; time.sleep(0.5); print('done')"),
+        {},
+        timeout=30,
+        watch=lambda: None,
+        watch_every=0.1,
+    )
+    assert status == 0 and output.strip() == "done"
 
 
 def test_output_past_its_bound_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
