@@ -35,12 +35,14 @@ LABEL org.opencontainers.image.title="drill" \
 # brings pg_restore, psql, pg_amcheck and libpq5 (which psycopg loads). drill refuses a dump from a
 # newer PostgreSQL than its pg_restore, so this major must be at least the dumps' (see deploy/README.md).
 # Debian would create and configure a "main" cluster on install; drill makes its own throwaway ones.
+# pgbackrest reads pgBackRest stanzas (info, repo-ls) and restores them for the physical drill; it
+# should be at least as new as the release that wrote the repositories.
 RUN set -eux; \
     apt-get update; \
     apt-get install -y --no-install-recommends postgresql-common; \
     sed -ri 's/^#?[[:space:]]*create_main_cluster[[:space:]]*=.*$/create_main_cluster = false/' \
         /etc/postgresql-common/createcluster.conf; \
-    apt-get install -y --no-install-recommends postgresql-15 postgresql-client-15; \
+    apt-get install -y --no-install-recommends postgresql-15 postgresql-client-15 pgbackrest; \
     rm -rf /var/lib/apt/lists/*
 
 # A numeric, non-root user: initdb refuses root, and needs its user in /etc/passwd, so the UID the
